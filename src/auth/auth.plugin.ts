@@ -1,0 +1,52 @@
+// Basic authentication and dealer-scope checks, as onRequest hooks: they run before the body is
+// even read, so an unauthenticated caller cannot make the service parse or validate anything.
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../errors.js';
+import { parseBasicAuth } from './basic-auth.js';
+import { hasScope, type Principal, type SubscriberDirectory } from './directory.js';
+import type { Scope } from './scopes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    directory: SubscriberDirectory;
+    /** onRequest hook: authenticates the caller (401 otherwise). */
+    authenticate: onRequestAsyncHookHandler;
+    /** onRequest hook: authenticates and requires one of `scopes` for the dealer in the path. */
+    requireDealerScope(...scopes: Scope[]): onRequestAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route is missing its authentication hook');
+  return request.principal;
+}
+
+export default fp(
+  async function authPlugin(app: FastifyInstance, opts: { directory: SubscriberDirectory }) {
+    app.decorate('directory', opts.directory);
+    app.decorateRequest('principal', null);
+
+    const authenticate: onRequestAsyncHookHandler = async (request) => {
+      const principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization));
+      request.principal = principal;
+      request.log = request.log.child({ subscriber: principal.username });
+    };
+    app.decorate('authenticate', authenticate);
+
+    app.decorate('requireDealerScope', (...scopes: Scope[]): onRequestAsyncHookHandler => {
+      return async function requireDealerScope(request, reply) {
+        await authenticate.call(this, request, reply);
+        const dealerUuid = (request.params as { dealerUuid?: string }).dealerUuid ?? '';
+        const principal = principalOf(request);
+        if (!scopes.some((scope) => hasScope(principal, scope, dealerUuid))) {
+          throw new AppError('INVALID_SCOPE_DEALER', `Subscriber lacks scope ${scopes.join(' or ')} for dealer ${dealerUuid}`);
+        }
+      };
+    });
+  },
+  { name: 'auth', dependencies: ['error-handling'] },
+);

@@ -1,0 +1,154 @@
+// The subscriber directory: an in-memory snapshot of subscribers, their grants and their
+// integrations, reloaded whenever `apply` bumps provisioning_state.revision. Requests never read
+// these tables: the hot path costs one map lookup, and a running service sees a change within
+// one poll interval (500 ms by default), credentials included.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import type { Credentials } from './basic-auth.js';
+import { DECOY_HASH_PROMISE, verifyPassword } from './password.js';
+import { ANY_DEALER, type Scope } from './scopes.js';
+
+export interface Integration {
+  readonly eventType: string;
+  readonly active: boolean;
+  readonly dealerIdField: string;
+  readonly dealerMap: Readonly<Record<string, string>>;
+  readonly schema: object | null;
+  readonly transform: string | null;
+  readonly updatedAt: number;
+}
+
+export interface Principal {
+  readonly username: string;
+  /** scope → dealer UUIDs, or the single entry ANY_DEALER for a MultiDealer grant. */
+  readonly grants: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly integrations: ReadonlyMap<string, Integration>;
+}
+
+interface SubscriberEntry extends Principal {
+  readonly passwordHash: string;
+  readonly disabled: boolean;
+}
+
+interface Snapshot {
+  readonly revision: number;
+  readonly subscribers: ReadonlyMap<string, SubscriberEntry>;
+}
+
+export type IntegrationLoader = (db: Kysely<Database>) => Promise<Map<string, Map<string, Integration>>>;
+
+const MAX_CACHED_CREDENTIALS = 10_000;
+
+export function hasScope(principal: Principal, scope: Scope, dealerUuid: string): boolean {
+  const dealers = principal.grants.get(scope);
+  return dealers !== undefined && (dealers.has(ANY_DEALER) || dealers.has(dealerUuid));
+}
+
+export function holdsScopeAnywhere(principal: Principal, scope: Scope): boolean {
+  return (principal.grants.get(scope)?.size ?? 0) > 0;
+}
+
+export class SubscriberDirectory {
+  private snapshot: Snapshot = { revision: -1, subscribers: new Map() };
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  // Verified credentials, keyed by a keyed hash of username+password (never the password itself)
+  // and remembering which stored hash they matched: a password change invalidates them.
+  private readonly verified = new Map<string, string>();
+  private readonly cacheKeySecret = randomBytes(32);
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly loadIntegrations: IntegrationLoader = async () => new Map(),
+  ) {}
+
+  get revision(): number {
+    return this.snapshot.revision;
+  }
+
+  /** Polls for provisioning changes. Errors keep the last good snapshot (the DB may be down). */
+  start(pollMs: number, onError: (err: unknown) => void): void {
+    this.timer = setInterval(() => {
+      this.refresh().catch(onError);
+    }, pollMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reloads the snapshot if the provisioning revision moved (or `force`). */
+  refresh(force = false): Promise<void> {
+    // One reload at a time; concurrent callers share it.
+    this.refreshing ??= this.reload(force).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async readRevision(): Promise<number> {
+    const row = await this.db.selectFrom('provisioning_state').select('revision').where('id', '=', 1).executeTakeFirst();
+    return row?.revision ?? 0;
+  }
+
+  private async reload(force: boolean): Promise<void> {
+    for (;;) {
+      const revision = await this.readRevision();
+      if (!force && revision === this.snapshot.revision) return;
+      const [subscribers, grants, integrations] = await Promise.all([
+        this.db.selectFrom('subscribers').selectAll().execute(),
+        this.db.selectFrom('grants').selectAll().execute(),
+        this.loadIntegrations(this.db),
+      ]);
+      // Reads are not in one transaction; if an apply landed meanwhile, read again.
+      if ((await this.readRevision()) !== revision) continue;
+      const grantsBySubscriber = new Map<string, Map<string, Set<string>>>();
+      for (const g of grants) {
+        const byScope = grantsBySubscriber.get(g.username) ?? new Map<string, Set<string>>();
+        grantsBySubscriber.set(g.username, byScope);
+        const dealers = byScope.get(g.scope) ?? new Set<string>();
+        byScope.set(g.scope, dealers);
+        dealers.add(g.dealer_uuid);
+      }
+      const entries = new Map<string, SubscriberEntry>();
+      for (const s of subscribers) {
+        entries.set(s.username, {
+          username: s.username,
+          passwordHash: s.password_hash,
+          disabled: s.disabled === 1,
+          grants: grantsBySubscriber.get(s.username) ?? new Map(),
+          integrations: integrations.get(s.username) ?? new Map(),
+        });
+      }
+      this.snapshot = { revision, subscribers: entries };
+      return;
+    }
+  }
+
+  /**
+   * Unknown user, wrong password and disabled subscriber all fail the same way, after the same
+   * amount of scrypt work, so a caller cannot tell which usernames exist.
+   */
+  async authenticate(credentials: Credentials): Promise<Principal> {
+    const entry = this.snapshot.subscribers.get(credentials.username);
+    const cacheKey = createHmac('sha256', this.cacheKeySecret)
+      .update(credentials.username)
+      .update('\0')
+      .update(credentials.password)
+      .digest('base64');
+    if (entry && !entry.disabled && this.verified.get(cacheKey) === entry.passwordHash) return entry;
+
+    const hash = entry && !entry.disabled ? entry.passwordHash : await DECOY_HASH_PROMISE;
+    const ok = await verifyPassword(credentials.password, hash);
+    if (!ok || !entry || entry.disabled) {
+      throw new AppError('WRONG_CREDENTIAL', 'Invalid username or password');
+    }
+    if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
+    this.verified.set(cacheKey, entry.passwordHash);
+    return entry;
+  }
+}

@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { openDatabase } from '../app.js';
+import { loadConfig } from '../config.js';
+import { type ApplyReport, applyProvisioning } from '../provisioning/provisioning.service.js';
+import type { Command } from './command.js';
+import { parseCommandArgs, UsageError } from './command.js';
+
+const help = `Usage: dealer-gateway apply FILE
+
+Makes the database match the provisioning file FILE (JSON): dealers, subscribers with their
+scopes, customers and vehicles. Idempotent; a file with any error is rejected whole, naming
+each offending path, and nothing is written. A running service picks up the change within
+PROVISIONING_POLL_MS (500 ms). Works whether or not the service is running.`;
+
+export function formatReport(report: ApplyReport): string {
+  const line = (name: string, t: ApplyReport['dealers']) =>
+    `  ${name.padEnd(12)} ${t.created} created, ${t.updated} updated, ${t.unchanged} unchanged`;
+  return [
+    report.changed ? `applied (provisioning revision ${report.revision})` : `no changes (provisioning revision ${report.revision})`,
+    line('dealers', report.dealers),
+    line('subscribers', report.subscribers),
+    line('customers', report.customers),
+    line('vehicles', report.vehicles),
+  ].join('\n');
+}
+
+export const applyCommand: Command = {
+  name: 'apply',
+  summary: 'apply a provisioning file (dealers, subscribers, grants, customers, vehicles)',
+  help,
+  async run(args) {
+    const { positionals } = parseCommandArgs(args, {}, help);
+    if (positionals.length !== 1) throw new UsageError(`expected exactly one FILE\n\n${help}`);
+    const path = positionals[0] as string;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(path, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`${path}: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
+    }
+    const db = await openDatabase(loadConfig());
+    try {
+      process.stdout.write(`${formatReport(await applyProvisioning(db.kysely, doc))}\n`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};

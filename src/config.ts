@@ -1,0 +1,74 @@
+// Configuration is read from the environment exactly once, at start, into a frozen typed object.
+// The variable names are a contract: deployment tooling outside this repository sets them.
+import { resolve } from 'node:path';
+
+export type DatabaseConfig = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly database: DatabaseConfig;
+  readonly logLevel: LogLevel;
+  /** Largest request body accepted by the event gate, in bytes. */
+  readonly maxBodyBytes: number;
+  /** How often a running service checks whether `apply` changed the provisioning data. */
+  readonly provisioningPollMs: number;
+  /** Run the event pipeline worker inside the API process (`WORKER_ENABLED`). */
+  readonly workerEnabled: boolean;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_SQLITE_PATH = './data/dealer-gateway.db';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
+  const value = raw?.trim();
+  if (!value) return { dialect: 'sqlite', path: resolve(DEFAULT_SQLITE_PATH) };
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) throw new ConfigError('DATABASE_URL: sqlite: needs a file path, e.g. sqlite:./data/db.sqlite');
+    return { dialect: 'sqlite', path: path === ':memory:' ? path : resolve(path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) return { dialect: 'postgres', url: value };
+  throw new ConfigError('DATABASE_URL: expected sqlite:PATH, postgres://… or postgresql://…');
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name}: expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name}: must be between ${min} and ${max}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return Object.freeze({
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST?.trim() || '127.0.0.1',
+    database: Object.freeze(parseDatabaseUrl(env.DATABASE_URL)),
+    logLevel,
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    provisioningPollMs: integer(env, 'PROVISIONING_POLL_MS', 500, 50, 60_000),
+    workerEnabled: boolean(env, 'WORKER_ENABLED', true),
+  } satisfies Config);
+}

@@ -1,0 +1,41 @@
+// How the two databases report the same situations differently. Callers ask the question;
+// only this file knows the error codes.
+
+interface DriverError {
+  code?: unknown;
+}
+
+const codeOf = (err: unknown): string => (typeof err === 'object' && err !== null ? String((err as DriverError).code ?? '') : '');
+
+/** A unique or primary-key constraint rejected the write. */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = codeOf(err);
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT_SQLITE_CODES = new Set([
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_CANTOPEN',
+  'SQLITE_READONLY',
+]);
+
+/**
+ * The database could not take the request right now (down, unreachable, busy, disk full) — as
+ * opposed to a bug or bad data. The API answers 503 for these; the worker retries them.
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const code = codeOf(err);
+  if (TRANSIENT_NODE_CODES.has(code)) return true;
+  if ([...TRANSIENT_SQLITE_CODES].some((c) => code === c || code.startsWith(`${c}_`))) return true;
+  // PostgreSQL SQLSTATE classes: 08 connection, 53 insufficient resources, 57 operator intervention,
+  // 40001/40P01 serialization failure and deadlock.
+  if (/^(08|53|57)/.test(code) || code === '40001' || code === '40P01') return true;
+  const message = err instanceof Error ? err.message : '';
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|The database connection is not open/.test(
+    message,
+  );
+}

@@ -1,0 +1,20 @@
+// Schema migrations, bundled as modules (no directory scanning), applied in name order.
+import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
+import * as m0001 from './migrations/0001_foundation.js';
+import type { Database } from './schema.js';
+
+const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
+
+export interface MigrateOutcome {
+  readonly applied: readonly string[];
+  readonly error?: unknown;
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrateOutcome> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const applied = (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
+  return error === undefined ? { applied } : { applied, error };
+}

@@ -1,0 +1,142 @@
+// Table types for Kysely. Column types are chosen to mean the same on both dialects:
+// timestamps are epoch milliseconds (bigint), flags are 0/1 integers, JSON is text.
+import type { Insertable, Selectable } from 'kysely';
+
+export interface DealersTable {
+  uuid: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SubscribersTable {
+  username: string;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** dealer_uuid is a dealer's UUID for a Dealer-level grant, or '*' for a MultiDealer grant. */
+export interface GrantsTable {
+  username: string;
+  scope: string;
+  dealer_uuid: string;
+}
+
+export interface CustomersTable {
+  uuid: string;
+  dealer_uuid: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface VehiclesTable {
+  uuid: string;
+  dealer_uuid: string;
+  customer_uuid: string;
+  vin: string | null;
+  year: number | null;
+  make: string | null;
+  model: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One row (id = 1). `revision` grows with every apply that changed something. */
+export interface ProvisioningStateTable {
+  id: number;
+  revision: number;
+  applied_at: number;
+}
+
+export interface LeadsTable {
+  prospect_uuid: string;
+  dealer_uuid: string;
+  /** What makes two saves the same lead; unique per dealer (see leads/lead.key.ts). */
+  lead_key: string;
+  lead_id: string | null;
+  web_id: string | null;
+  customer_uuid: string;
+  vehicle_uuid: string;
+  source: string;
+  status: string;
+  lead_type: string;
+  last_contact_at: number;
+  /** The saved lead, normalized, as JSON. */
+  body: string;
+  save_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface IntegrationsTable {
+  username: string;
+  event_type: string;
+  active: number;
+  dealer_id_field: string;
+  /** JSON object: partner dealer id → our dealer UUID. */
+  dealer_map: string;
+  /** JSON Schema (text) applied to the raw body, or null. */
+  json_schema: string | null;
+  /** JSONata expression, or null when the partner sends the canonical shape. */
+  transform: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventsTable {
+  request_id: string;
+  username: string;
+  event_type: string;
+  raw_body: string;
+  body_sha256: string;
+  idempotency_key: string | null;
+  received_at: number;
+  status: string;
+  attempts: number;
+  run_after: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  dealer_uuid: string | null;
+  errors: string;
+  warnings: string;
+  processed_at: number | null;
+  updated_at: number;
+}
+
+export interface ChatSummariesTable {
+  request_id: string;
+  dealer_uuid: string;
+  vehicle_uuid: string | null;
+  customer_uuid: string | null;
+  vin: string | null;
+  chat_code: string | null;
+  event_timestamp: number;
+  escalation_flag: number | null;
+  /** The canonical record with the contract's snake_case names, as JSON. */
+  record: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  dealers: DealersTable;
+  subscribers: SubscribersTable;
+  grants: GrantsTable;
+  customers: CustomersTable;
+  vehicles: VehiclesTable;
+  provisioning_state: ProvisioningStateTable;
+  leads: LeadsTable;
+  integrations: IntegrationsTable;
+  events: EventsTable;
+  chat_summaries: ChatSummariesTable;
+}
+
+export type LeadRow = Selectable<LeadsTable>;
+export type NewLeadRow = Insertable<LeadsTable>;
+export type EventRow = Selectable<EventsTable>;

@@ -1,0 +1,24 @@
+// Lists the fields of a validated body that its schema does not name, so the service can ignore
+// them and say so in a warning instead of rejecting a partner who sends a little extra.
+
+interface ObjectSchema {
+  type?: unknown;
+  properties?: Record<string, unknown>;
+  items?: unknown;
+}
+
+export function unknownFields(schema: unknown, value: unknown, path = ''): string[] {
+  const s = schema as ObjectSchema;
+  if (Array.isArray(value)) {
+    return s.items ? value.flatMap((item, i) => unknownFields(s.items, item, `${path}[${i}]`)) : [];
+  }
+  if (value === null || typeof value !== 'object' || !s.properties) return [];
+  const found: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    const childSchema = s.properties[key];
+    if (childSchema === undefined) found.push(childPath);
+    else found.push(...unknownFields(childSchema, child, childPath));
+  }
+  return found;
+}

@@ -1,0 +1,127 @@
+// Saving and reading leads: reference checks, normalization, and the upsert.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database, LeadRow } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import { unknownFields } from '../http/unknown-fields.js';
+import { formatLeadDateTime, parseLeadDateTime } from '../http/validation.js';
+import { leadKey } from './lead.key.js';
+import type { Lead, LeadInput, LeadWarning, SaveLeadRequest, SaveLeadResult } from './lead.model.js';
+import * as repo from './lead.repository.js';
+import { saveLeadBodySchema } from './lead.schemas.js';
+
+/** Optional text: absent, null and "" all mean "not given". */
+const opt = (value: string | null | undefined): string | null => (value === undefined || value === '' ? null : value);
+
+export function normalizeLead(body: SaveLeadRequest): { lead: LeadInput; lastContactAt: number } {
+  const lastContactAt = parseLeadDateTime(body.lastContactDate);
+  // Schema validation already checked the format; this guards direct callers of the service.
+  if (lastContactAt === undefined) {
+    throw new AppError('VALIDATION_FAILED', "Field 'lastContactDate' must be a date-time in the format yyyy-MM-dd HH:mm:ssZ");
+  }
+  const lead: LeadInput = {
+    customer: { uuid: body.customer.uuid },
+    vehicle: {
+      uuid: body.vehicle.uuid,
+      trackingId: opt(body.vehicle.trackingId),
+      topic: opt(body.vehicle.topic),
+      description: opt(body.vehicle.description),
+    },
+    dealerDetails: {
+      name: opt(body.dealerDetails.name),
+      code: opt(body.dealerDetails.code),
+      source: body.dealerDetails.source,
+    },
+    services: body.services.map((s) => ({ name: opt(s.name), code: s.code, type: opt(s.type), dueDate: opt(s.dueDate) })),
+    campaign: body.campaign ? { name: opt(body.campaign.name), code: opt(body.campaign.code) } : null,
+    status: body.status,
+    lastContactDate: formatLeadDateTime(lastContactAt),
+    leadId: opt(body.leadId),
+    webId: opt(body.webId),
+    leadType: body.leadType,
+  };
+  return { lead, lastContactAt };
+}
+
+async function checkReferences(db: Kysely<Database>, dealerUuid: string, lead: LeadInput): Promise<LeadWarning[]> {
+  const [dealer, customer, vehicle] = await Promise.all([
+    repo.dealerExists(db, dealerUuid),
+    repo.findCustomer(db, dealerUuid, lead.customer.uuid),
+    repo.findVehicle(db, dealerUuid, lead.vehicle.uuid),
+  ]);
+  if (!dealer) throw new AppError('DEALER_NOT_FOUND', `Dealer ${dealerUuid} does not exist`);
+  if (!customer) {
+    throw new AppError('CUSTOMER_NOT_FOUND', `customer.uuid ${lead.customer.uuid} is not a customer of dealer ${dealerUuid}`);
+  }
+  if (!vehicle) {
+    throw new AppError('VEHICLE_NOT_FOUND', `vehicle.uuid ${lead.vehicle.uuid} is not a vehicle of dealer ${dealerUuid}`);
+  }
+  if (vehicle.customer_uuid !== customer.uuid) {
+    return [
+      {
+        warningCode: 'VEHICLE_CUSTOMER_MISMATCH',
+        warningDescription: `vehicle.uuid ${vehicle.uuid} is registered to another customer of this dealer`,
+      },
+    ];
+  }
+  return [];
+}
+
+export async function saveLead(db: Kysely<Database>, dealerUuid: string, body: SaveLeadRequest): Promise<SaveLeadResult> {
+  const warnings: LeadWarning[] = unknownFields(saveLeadBodySchema, body).map((field) => ({
+    warningCode: 'UNKNOWN_FIELD',
+    warningDescription: `Field '${field}' is not part of the lead contract and was ignored`,
+  }));
+  const { lead, lastContactAt } = normalizeLead(body);
+  warnings.push(...(await checkReferences(db, dealerUuid, lead)));
+
+  const key = leadKey(lead);
+  const now = Date.now();
+  const changes: repo.LeadChanges = {
+    lead_id: lead.leadId,
+    web_id: lead.webId,
+    customer_uuid: lead.customer.uuid,
+    vehicle_uuid: lead.vehicle.uuid,
+    source: lead.dealerDetails.source,
+    status: lead.status,
+    lead_type: lead.leadType,
+    last_contact_at: lastContactAt,
+    body: JSON.stringify(lead),
+    updated_at: now,
+  };
+  // Insert-or-nothing, then update: portable across both dialects, and under a race the loser's
+  // insert waits on the unique index and falls through to the update of the winner's row.
+  return db.transaction().execute(async (trx) => {
+    const prospectUuid = randomUUID();
+    const created = await repo.insertLeadIfAbsent(trx, {
+      ...changes,
+      prospect_uuid: prospectUuid,
+      dealer_uuid: dealerUuid,
+      lead_key: key,
+      save_count: 1,
+      created_at: now,
+    });
+    if (created) return { isNewCreated: true, prospectUuid, warnings };
+    const existing = await repo.updateLeadByKey(trx, dealerUuid, key, changes);
+    if (existing === undefined) throw new Error('lead vanished between insert conflict and update');
+    return { isNewCreated: false, prospectUuid: existing, warnings };
+  });
+}
+
+export function leadFromRow(row: LeadRow): Lead {
+  const input = JSON.parse(row.body) as LeadInput;
+  return {
+    prospectUuid: row.prospect_uuid,
+    dealerUuid: row.dealer_uuid,
+    ...input,
+    saveCount: row.save_count,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+export async function getLead(db: Kysely<Database>, dealerUuid: string, prospectUuid: string): Promise<Lead> {
+  const row = await repo.findLead(db, dealerUuid, prospectUuid);
+  if (!row) throw new AppError('LEAD_NOT_FOUND', `Lead ${prospectUuid} does not exist for dealer ${dealerUuid}`);
+  return leadFromRow(row);
+}

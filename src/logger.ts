@@ -1,0 +1,23 @@
+// pino options shared by the server and the CLI. Credentials never reach a log line: Fastify's
+// request serializer does not log headers, and these paths are redacted in case anything does.
+import type { LoggerOptions } from 'pino';
+import type { LogLevel } from './config.js';
+
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'password',
+  'passwordHash',
+  '*.password',
+  '*.passwordHash',
+];
+
+export function loggerOptions(level: LogLevel): LoggerOptions {
+  return {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'dealer-gateway' },
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+  };
+}

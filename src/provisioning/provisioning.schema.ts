@@ -1,0 +1,122 @@
+// The provisioning file format (`dealer-gateway apply FILE`). The keys shown in the README are a
+// contract; unknown keys are rejected so that a typo never silently provisions nothing.
+import { SCOPES } from '../auth/scopes.js';
+
+const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\s*]+$' } as const;
+const optionalText = { type: ['string', 'null'], maxLength: 255 } as const;
+
+export const provisioningFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    dealers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['uuid', 'name'],
+        properties: { uuid: id, name: { type: 'string', minLength: 1, maxLength: 255 } },
+      },
+    },
+    subscribers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['username', 'grants'],
+        properties: {
+          username: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^:\\s]+$' },
+          password: { type: 'string', minLength: 8, maxLength: 1024 },
+          passwordHash: { type: 'string', minLength: 1 },
+          disabled: { type: 'boolean' },
+          grants: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['scope', 'dealers'],
+              properties: {
+                scope: { type: 'string', enum: SCOPES },
+                dealers: {
+                  oneOf: [
+                    { type: 'string', const: '*' },
+                    { type: 'array', minItems: 1, items: id },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    customers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['dealer', 'uuid'],
+        properties: {
+          dealer: id,
+          uuid: id,
+          firstName: optionalText,
+          lastName: optionalText,
+          email: optionalText,
+          phone: optionalText,
+          vehicles: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['uuid'],
+              properties: {
+                uuid: id,
+                vin: { type: ['string', 'null'], pattern: '^[A-HJ-NPR-Z0-9]{17}$' },
+                year: { type: ['integer', 'null'], minimum: 1886, maximum: 2100 },
+                make: optionalText,
+                model: optionalText,
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export interface GrantSpec {
+  scope: string;
+  dealers: '*' | string[];
+}
+
+export interface SubscriberSpec {
+  username: string;
+  password?: string;
+  passwordHash?: string;
+  disabled?: boolean;
+  grants: GrantSpec[];
+}
+
+export interface VehicleSpec {
+  uuid: string;
+  vin?: string | null;
+  year?: number | null;
+  make?: string | null;
+  model?: string | null;
+}
+
+export interface CustomerSpec {
+  dealer: string;
+  uuid: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  vehicles?: VehicleSpec[];
+}
+
+export interface ProvisioningFile {
+  dealers?: { uuid: string; name: string }[];
+  subscribers?: SubscriberSpec[];
+  customers?: CustomerSpec[];
+}
