@@ -20,7 +20,6 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_INVALID',
   'IDEMPOTENCY_KEY_REUSED',
   'NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
@@ -46,8 +45,6 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'EVENT_NOT_FOUND':
     case 'NOT_FOUND':
       return 404;
-    case 'METHOD_NOT_ALLOWED':
-      return 405;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':
