@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { ERROR_CODES, httpStatusOf } from '../../src/errors.js';
 
 const section = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8').split('## Error codes')[1] ?? '';
-const documented = new Map([...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]));
+const documented = new Map([...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [String(m[1]), Number(m[2])]));
 
 test('every error code is documented in docs/api.md with its HTTP status', () => {
   for (const code of ERROR_CODES) {
