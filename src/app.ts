@@ -8,12 +8,14 @@ import type { Config } from './config.js';
 import { connect, type Db } from './db/connect.js';
 import dbPlugin from './db/db.plugin.js';
 import { migrateToLatest } from './db/migrate.js';
+import eventRoutes from './events/event.routes.js';
 import errorHandling from './http/error-handler.js';
 import healthRoutes from './http/health.routes.js';
 import openapi from './http/openapi.js';
 import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
 import { loggerOptions } from './logger.js';
+import { Worker } from './pipeline/worker.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -21,6 +23,8 @@ export interface AppOptions {
   readonly db?: Db;
   /** Logger override (tests pass false). */
   readonly logger?: boolean | ReturnType<typeof loggerOptions>;
+  /** Called after the gate durably stored an event (the in-process worker's wake-up). */
+  readonly onEventStored?: () => void;
 }
 
 export async function openDatabase(config: Config): Promise<Db> {
@@ -59,8 +63,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(openapi, { version: VERSION });
   await app.register(healthRoutes);
   await app.register(leadRoutes);
+  // The in-process worker; with WORKER_ENABLED=false run `dealer-gateway worker` separately.
+  const worker = config.workerEnabled ? new Worker({ db, directory, log: app.log, config: config.worker }) : undefined;
+  await app.register(eventRoutes, {
+    onStored: () => {
+      worker?.wake();
+      options.onEventStored?.();
+    },
+  });
 
+  app.addHook('onReady', async () => {
+    worker?.start();
+  });
   app.addHook('onClose', async () => {
+    await worker?.stop();
     directory.stop();
     if (ownsDb) await db.close();
   });

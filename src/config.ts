@@ -15,6 +15,18 @@ export interface Config {
   readonly provisioningPollMs: number;
   /** Run the event pipeline worker inside the API process (`WORKER_ENABLED`). */
   readonly workerEnabled: boolean;
+  readonly worker: WorkerConfig;
+}
+
+export interface WorkerConfig {
+  /** Events claimed per round trip (`WORKER_BATCH_SIZE`). */
+  readonly batchSize: number;
+  /** Idle polling interval (`WORKER_POLL_MS`); an in-process worker is also woken by the gate. */
+  readonly pollMs: number;
+  /** How long a claim holds before another worker may take the event (`WORKER_LEASE_MS`). */
+  readonly leaseMs: number;
+  /** Attempts before a transiently failing event becomes FAILED (`WORKER_MAX_ATTEMPTS`). */
+  readonly maxAttempts: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -70,5 +82,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     provisioningPollMs: integer(env, 'PROVISIONING_POLL_MS', 500, 50, 60_000),
     workerEnabled: boolean(env, 'WORKER_ENABLED', true),
+    worker: Object.freeze({
+      batchSize: integer(env, 'WORKER_BATCH_SIZE', 50, 1, 1000),
+      pollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 60_000),
+      leaseMs: integer(env, 'WORKER_LEASE_MS', 30_000, 1000, 3_600_000),
+      maxAttempts: integer(env, 'WORKER_MAX_ATTEMPTS', 10, 1, 100),
+    }),
   } satisfies Config);
 }

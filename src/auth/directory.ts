@@ -3,8 +3,8 @@
 // these tables: the hot path costs one map lookup, and a running service sees a change within
 // one poll interval (500 ms by default), credentials included.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, IntegrationsTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Credentials } from './basic-auth.js';
 import { DECOY_HASH_PROMISE, verifyPassword } from './password.js';
@@ -35,11 +35,22 @@ interface SubscriberEntry extends Principal {
 interface Snapshot {
   readonly revision: number;
   readonly subscribers: ReadonlyMap<string, SubscriberEntry>;
+  readonly dealers: ReadonlySet<string>;
 }
 
-export type IntegrationLoader = (db: Kysely<Database>) => Promise<Map<string, Map<string, Integration>>>;
-
 const MAX_CACHED_CREDENTIALS = 10_000;
+
+export function integrationFromRow(row: Selectable<IntegrationsTable>): Integration {
+  return {
+    eventType: row.event_type,
+    active: row.active === 1,
+    dealerIdField: row.dealer_id_field,
+    dealerMap: JSON.parse(row.dealer_map) as Record<string, string>,
+    schema: row.json_schema === null ? null : (JSON.parse(row.json_schema) as object),
+    transform: row.transform,
+    updatedAt: row.updated_at,
+  };
+}
 
 export function hasScope(principal: Principal, scope: Scope, dealerUuid: string): boolean {
   const dealers = principal.grants.get(scope);
@@ -51,7 +62,7 @@ export function holdsScopeAnywhere(principal: Principal, scope: Scope): boolean 
 }
 
 export class SubscriberDirectory {
-  private snapshot: Snapshot = { revision: -1, subscribers: new Map() };
+  private snapshot: Snapshot = { revision: -1, subscribers: new Map(), dealers: new Set() };
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   // Verified credentials, keyed by a keyed hash of username+password (never the password itself)
@@ -59,13 +70,24 @@ export class SubscriberDirectory {
   private readonly verified = new Map<string, string>();
   private readonly cacheKeySecret = randomBytes(32);
 
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly loadIntegrations: IntegrationLoader = async () => new Map(),
-  ) {}
+  constructor(private readonly db: Kysely<Database>) {}
 
   get revision(): number {
     return this.snapshot.revision;
+  }
+
+  /** Whether a dealer UUID exists, as of the last provisioning revision seen. */
+  isKnownDealer(dealerUuid: string): boolean {
+    return this.snapshot.dealers.has(dealerUuid);
+  }
+
+  /** The subscriber's current integration for an event type, from the latest snapshot. */
+  integrationOf(username: string, eventType: string): Integration | undefined {
+    return this.snapshot.subscribers.get(username)?.integrations.get(eventType);
+  }
+
+  principalOf(username: string): Principal | undefined {
+    return this.snapshot.subscribers.get(username);
   }
 
   /** Polls for provisioning changes. Errors keep the last good snapshot (the DB may be down). */
@@ -99,10 +121,11 @@ export class SubscriberDirectory {
     for (;;) {
       const revision = await this.readRevision();
       if (!force && revision === this.snapshot.revision) return;
-      const [subscribers, grants, integrations] = await Promise.all([
+      const [subscribers, grants, integrationRows, dealers] = await Promise.all([
         this.db.selectFrom('subscribers').selectAll().execute(),
         this.db.selectFrom('grants').selectAll().execute(),
-        this.loadIntegrations(this.db),
+        this.db.selectFrom('integrations').selectAll().execute(),
+        this.db.selectFrom('dealers').select('uuid').execute(),
       ]);
       // Reads are not in one transaction; if an apply landed meanwhile, read again.
       if ((await this.readRevision()) !== revision) continue;
@@ -114,6 +137,12 @@ export class SubscriberDirectory {
         byScope.set(g.scope, dealers);
         dealers.add(g.dealer_uuid);
       }
+      const integrations = new Map<string, Map<string, Integration>>();
+      for (const row of integrationRows) {
+        const byType = integrations.get(row.username) ?? new Map<string, Integration>();
+        integrations.set(row.username, byType);
+        byType.set(row.event_type, integrationFromRow(row));
+      }
       const entries = new Map<string, SubscriberEntry>();
       for (const s of subscribers) {
         entries.set(s.username, {
@@ -124,7 +153,7 @@ export class SubscriberDirectory {
           integrations: integrations.get(s.username) ?? new Map(),
         });
       }
-      this.snapshot = { revision, subscribers: entries };
+      this.snapshot = { revision, subscribers: entries, dealers: new Set(dealers.map((d) => d.uuid)) };
       return;
     }
   }

@@ -8,8 +8,9 @@ import { parseCommandArgs, UsageError } from './command.js';
 const help = `Usage: dealer-gateway apply FILE
 
 Makes the database match the provisioning file FILE (JSON): dealers, subscribers with their
-scopes, customers and vehicles. Idempotent; a file with any error is rejected whole, naming
-each offending path, and nothing is written. A running service picks up the change within
+scopes, customers and vehicles, and event integrations (validation schema, JSONata transform,
+dealer-id mapping). Idempotent; a file with any error is rejected whole, naming each offending
+path, and nothing is written. A running service picks up the change within
 PROVISIONING_POLL_MS (500 ms). Works whether or not the service is running.`;
 
 export function formatReport(report: ApplyReport): string {
@@ -21,6 +22,7 @@ export function formatReport(report: ApplyReport): string {
     line('subscribers', report.subscribers),
     line('customers', report.customers),
     line('vehicles', report.vehicles),
+    line('integrations', report.integrations),
   ].join('\n');
 }
 

@@ -2,11 +2,13 @@
 // environment and calls services (never HTTP routes). Returns the process exit code.
 import { applyCommand } from './apply.command.js';
 import type { Command } from './command.js';
+import { eventsCommand } from './events.command.js';
 import { hashPasswordCommand } from './hash-password.command.js';
 import { migrateCommand } from './migrate.command.js';
 import { serveCommand } from './serve.command.js';
+import { workerCommand } from './worker.command.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, applyCommand, hashPasswordCommand];
+const COMMANDS: readonly Command[] = [serveCommand, workerCommand, migrateCommand, applyCommand, eventsCommand, hashPasswordCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

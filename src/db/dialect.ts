@@ -1,5 +1,17 @@
-// How the two databases report the same situations differently. Callers ask the question;
-// only this file knows the error codes.
+// How the two databases differ where the code must care: which driver errors mean what, and
+// row locking for queue claims. Callers ask the question; only this file knows the answer.
+import type { SelectQueryBuilder } from 'kysely';
+import type { Dialect } from './connect.js';
+
+/**
+ * Lets concurrent claimers pass each other by. PostgreSQL: FOR UPDATE SKIP LOCKED, so several
+ * workers claim disjoint batches without waiting. SQLite has one writer at a time: the claiming
+ * UPDATE is atomic without it (and the syntax does not exist).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: works for any select
+export function skipLockedRows<Q extends SelectQueryBuilder<any, any, any>>(qb: Q, dialect: Dialect): Q {
+  return dialect === 'postgres' ? (qb.forUpdate().skipLocked() as Q) : qb;
+}
 
 interface DriverError {
   code?: unknown;

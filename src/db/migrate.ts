@@ -1,10 +1,12 @@
 // Schema migrations, bundled as modules (no directory scanning), applied in name order.
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import * as m0001 from './migrations/0001_foundation.js';
+import * as m0002 from './migrations/0002_events.js';
 import type { Database } from './schema.js';
 
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_events': m0002,
 };
 
 export interface MigrateOutcome {

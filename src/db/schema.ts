@@ -105,6 +105,8 @@ export interface EventsTable {
   dealer_uuid: string | null;
   errors: string;
   warnings: string;
+  /** Internal detail of the last transient failure, for operators; never shown to partners. */
+  last_error: string | null;
   processed_at: number | null;
   updated_at: number;
 }

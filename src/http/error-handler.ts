@@ -11,7 +11,7 @@ function reply(code: ErrorCode, message: string): ErrorReply {
   return { code, status: httpStatusOf(code), message };
 }
 
-export function classify(err: FastifyError | Error): ErrorReply {
+export function classify(err: FastifyError | Error, bodyLimit?: number): ErrorReply {
   if (isAppError(err)) return reply(err.code, err.message);
   const fe = err as FastifyError;
   if (fe.validation && fe.validation.length > 0) {
@@ -21,7 +21,7 @@ export function classify(err: FastifyError | Error): ErrorReply {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return reply('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return reply('PAYLOAD_TOO_LARGE', 'Request body is larger than the limit');
+      return reply('PAYLOAD_TOO_LARGE', `Request body is larger than the limit${bodyLimit ? ` of ${bodyLimit} bytes` : ''}`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return reply('INVALID_JSON', 'Request body is empty; a JSON object is required');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -49,7 +49,7 @@ export function sendError(request: FastifyRequest, res: FastifyReply, error: Err
 export default fp(
   async function errorHandling(app: FastifyInstance) {
     app.setErrorHandler((err: FastifyError, request, res) => {
-      const error = classify(err);
+      const error = classify(err, request.routeOptions.bodyLimit);
       if (error.status >= 500) {
         request.log.error({ err, errorCode: error.code }, 'request failed');
       } else {

@@ -73,7 +73,7 @@ export function describeValidationError(error: ErrorObject, root = 'body'): stri
     case 'enum':
       return `Field '${fieldPath(error.instancePath)}' must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
     case 'type':
-      return `Field '${fieldPath(error.instancePath) || root}' must be of type ${String(params.type)}`;
+      return `Field '${fieldPath(error.instancePath) || root}' must be of type ${[params.type].flat().join(' or ')}`;
     case 'minLength':
       return `Field '${fieldPath(error.instancePath)}' must not be empty`;
     case 'maxLength':

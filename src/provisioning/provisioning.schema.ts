@@ -1,6 +1,7 @@
 // The provisioning file format (`dealer-gateway apply FILE`). The keys shown in the README are a
 // contract; unknown keys are rejected so that a typo never silently provisions nothing.
 import { SCOPES } from '../auth/scopes.js';
+import { EVENT_TYPES } from '../events/event-types.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\s*]+$' } as const;
 const optionalText = { type: ['string', 'null'], maxLength: 255 } as const;
@@ -81,8 +82,35 @@ export const provisioningFileSchema = {
         },
       },
     },
+    integrations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['subscriber', 'eventType'],
+        properties: {
+          subscriber: { type: 'string', minLength: 1, maxLength: 128 },
+          eventType: { type: 'string', enum: EVENT_TYPES },
+          active: { type: 'boolean' },
+          dealerIdField: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^.]+(\\.[^.]+)*$' },
+          dealerMap: { type: 'object', additionalProperties: id },
+          schema: { type: ['object', 'boolean', 'null'] },
+          transform: { type: ['string', 'null'], maxLength: 100000 },
+        },
+      },
+    },
   },
 } as const;
+
+export interface IntegrationSpec {
+  subscriber: string;
+  eventType: string;
+  active?: boolean;
+  dealerIdField?: string;
+  dealerMap?: Record<string, string>;
+  schema?: object | boolean | null;
+  transform?: string | null;
+}
 
 export interface GrantSpec {
   scope: string;
@@ -119,4 +147,5 @@ export interface ProvisioningFile {
   dealers?: { uuid: string; name: string }[];
   subscribers?: SubscriberSpec[];
   customers?: CustomerSpec[];
+  integrations?: IntegrationSpec[];
 }

@@ -7,6 +7,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import type { Database } from '../db/schema.js';
+import { DEFAULT_DEALER_ID_FIELD } from '../pipeline/dealer.js';
 import type { ProvisioningFile, SubscriberSpec } from './provisioning.schema.js';
 import { validateProvisioning } from './provisioning.validate.js';
 
@@ -23,6 +24,7 @@ export interface ApplyReport {
   readonly subscribers: Tally;
   readonly customers: Tally;
   readonly vehicles: Tally;
+  readonly integrations: Tally;
 }
 
 const tally = (): Tally => ({ created: 0, updated: 0, unchanged: 0 });
@@ -38,19 +40,21 @@ function diff(current: Row | undefined, desired: Row): Row | undefined {
 }
 
 /**
- * Inserts, updates or leaves one row, and counts which. `key` names the primary key column.
+ * Inserts, updates or leaves one row, and counts which. `keys` name the primary key columns.
  */
 async function upsertRow(
   trx: Transaction<Database>,
-  table: 'dealers' | 'subscribers' | 'customers' | 'vehicles',
-  key: string,
+  table: 'dealers' | 'subscribers' | 'customers' | 'vehicles' | 'integrations',
+  keys: readonly string[],
   desired: Row,
   counts: Tally,
   now: number,
 ): Promise<void> {
   // biome-ignore lint/suspicious/noExplicitAny: one generic upsert over four tables
   const t = trx as Transaction<any>;
-  const current = (await t.selectFrom(table).selectAll().where(key, '=', desired[key]).executeTakeFirst()) as Row | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: keys are columns of `table`
+  const byKey = (qb: any) => keys.reduce((q, k) => q.where(k, '=', desired[k]), qb);
+  const current = (await byKey(t.selectFrom(table).selectAll()).executeTakeFirst()) as Row | undefined;
   const changes = diff(current, desired);
   if (current === undefined) {
     await t
@@ -59,11 +63,7 @@ async function upsertRow(
       .execute();
     counts.created++;
   } else if (changes !== undefined) {
-    await t
-      .updateTable(table)
-      .set({ ...changes, updated_at: now })
-      .where(key, '=', desired[key])
-      .execute();
+    await byKey(t.updateTable(table).set({ ...changes, updated_at: now })).execute();
     counts.updated++;
   } else {
     counts.unchanged++;
@@ -135,14 +135,14 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
   const now = Date.now();
 
   return db.transaction().execute(async (trx) => {
-    const report = { dealers: tally(), subscribers: tally(), customers: tally(), vehicles: tally() };
+    const report = { dealers: tally(), subscribers: tally(), customers: tally(), vehicles: tally(), integrations: tally() };
     for (const d of file.dealers ?? []) {
-      await upsertRow(trx, 'dealers', 'uuid', { uuid: d.uuid, name: d.name }, report.dealers, now);
+      await upsertRow(trx, 'dealers', ['uuid'], { uuid: d.uuid, name: d.name }, report.dealers, now);
     }
     for (const s of subscribers) {
       const desired = { username: s.username, password_hash: hashes.get(s.username), disabled: s.disabled ? 1 : 0 };
       const before = report.subscribers.unchanged;
-      await upsertRow(trx, 'subscribers', 'username', desired, report.subscribers, now);
+      await upsertRow(trx, 'subscribers', ['username'], desired, report.subscribers, now);
       const grantsChanged = await syncGrants(trx, s);
       if (grantsChanged && report.subscribers.unchanged > before) {
         // Same row, new grants: it is an update of the subscriber.
@@ -160,7 +160,7 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
         email: c.email ?? null,
         phone: c.phone ?? null,
       };
-      await upsertRow(trx, 'customers', 'uuid', customer, report.customers, now);
+      await upsertRow(trx, 'customers', ['uuid'], customer, report.customers, now);
       for (const v of c.vehicles ?? []) {
         const vehicle = {
           uuid: v.uuid,
@@ -171,8 +171,20 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
           make: v.make ?? null,
           model: v.model ?? null,
         };
-        await upsertRow(trx, 'vehicles', 'uuid', vehicle, report.vehicles, now);
+        await upsertRow(trx, 'vehicles', ['uuid'], vehicle, report.vehicles, now);
       }
+    }
+    for (const x of file.integrations ?? []) {
+      const integration = {
+        username: x.subscriber,
+        event_type: x.eventType,
+        active: x.active === false ? 0 : 1,
+        dealer_id_field: x.dealerIdField ?? DEFAULT_DEALER_ID_FIELD,
+        dealer_map: JSON.stringify(x.dealerMap ?? {}),
+        json_schema: x.schema === undefined || x.schema === null ? null : JSON.stringify(x.schema),
+        transform: x.transform ?? null,
+      };
+      await upsertRow(trx, 'integrations', ['username', 'event_type'], integration, report.integrations, now);
     }
 
     const changed = Object.values(report).some((t) => t.created > 0 || t.updated > 0);

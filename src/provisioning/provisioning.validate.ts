@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { isPasswordHash } from '../auth/password.js';
 import type { Database } from '../db/schema.js';
 import { fieldPath } from '../http/validation.js';
+import { compilePartnerSchema, compileTransform } from '../pipeline/rules.js';
 import { type ProvisioningFile, provisioningFileSchema } from './provisioning.schema.js';
 
 export interface Problem {
@@ -68,6 +69,52 @@ function duplicates<T>(items: readonly T[], keyOf: (item: T) => string, path: (i
     if (earlier === undefined) first.set(key, i);
     else problems.push({ path: path(i), message: `duplicate ${what} "${key}" (also at index ${earlier})` });
   });
+  return problems;
+}
+
+async function integrationProblems(db: Kysely<Database>, file: ProvisioningFile, knownDealers: Set<string>): Promise<Problem[]> {
+  const integrations = file.integrations ?? [];
+  if (integrations.length === 0) return [];
+  const problems = duplicates(
+    integrations,
+    (x) => `${x.subscriber}/${x.eventType}`,
+    (i) => `integrations[${i}]`,
+    'integration (subscriber/eventType)',
+  );
+  const subscribers = new Set((file.subscribers ?? []).map((s) => s.username));
+  const unlisted = [...new Set(integrations.map((x) => x.subscriber))].filter((u) => !subscribers.has(u));
+  if (unlisted.length > 0) {
+    const rows = await db.selectFrom('subscribers').select('username').where('username', 'in', unlisted).execute();
+    for (const r of rows) subscribers.add(r.username);
+  }
+  const mapped = [...new Set(integrations.flatMap((x) => Object.values(x.dealerMap ?? {})))].filter((d) => !knownDealers.has(d));
+  if (mapped.length > 0) {
+    const rows = await db.selectFrom('dealers').select('uuid').where('uuid', 'in', mapped).execute();
+    for (const r of rows) knownDealers.add(r.uuid);
+  }
+  for (const [i, x] of integrations.entries()) {
+    if (!subscribers.has(x.subscriber))
+      problems.push({ path: `integrations[${i}].subscriber`, message: `unknown subscriber "${x.subscriber}"` });
+    for (const [partnerId, dealer] of Object.entries(x.dealerMap ?? {})) {
+      if (!knownDealers.has(dealer)) {
+        problems.push({ path: `integrations[${i}].dealerMap.${partnerId}`, message: `unknown dealer "${dealer}"` });
+      }
+    }
+    if (x.schema !== undefined && x.schema !== null) {
+      try {
+        compilePartnerSchema(x.schema);
+      } catch (err) {
+        problems.push({ path: `integrations[${i}].schema`, message: `is not a valid JSON Schema: ${(err as Error).message}` });
+      }
+    }
+    if (typeof x.transform === 'string') {
+      try {
+        compileTransform(x.transform);
+      } catch (err) {
+        problems.push({ path: `integrations[${i}].transform`, message: `is not a valid JSONata expression: ${(err as Error).message}` });
+      }
+    }
+  }
   return problems;
 }
 
@@ -181,6 +228,8 @@ export async function validateProvisioning(db: Kysely<Database>, doc: unknown): 
       }
     }
   }
+
+  problems.push(...(await integrationProblems(db, file, known)));
 
   if (problems.length > 0) throw new ProvisioningError(problems);
   return file;

@@ -1,0 +1,115 @@
+import { openDatabase } from '../app.js';
+import { loadConfig } from '../config.js';
+import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
+import { countEvents, type EventFilter, replayEvents, whereEvents } from '../events/replay.js';
+import type { Command } from './command.js';
+import { parseCommandArgs, UsageError } from './command.js';
+
+const help = `Usage: dealer-gateway events <list|show|replay> [options]
+
+  list                 the newest events matching the filters (default: all statuses)
+  show REQUEST_ID      one event: status, attempts, errors, warnings, raw body
+  replay               put matching events back in the queue; they are processed again with the
+                       integration's current configuration. Without --request-id, only REJECTED
+                       and FAILED events are replayed unless --status says otherwise.
+
+Filters (list, replay):
+  --request-id ID      (repeatable)
+  --status STATUS      RECEIVED, PROCESSED, REJECTED or FAILED (repeatable)
+  --subscriber NAME    the partner (integration) that sent them
+  --since TIME         received at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)
+  --until TIME         received before TIME
+  --limit N            list at most N events (default 50)
+  --dry-run            replay: only count what would be replayed`;
+
+const options = {
+  'request-id': { type: 'string', multiple: true },
+  status: { type: 'string', multiple: true },
+  subscriber: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  limit: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+function time(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--${name}: not a date-time: ${value}`);
+  return ms;
+}
+
+export const eventsCommand: Command = {
+  name: 'events',
+  summary: 'list, inspect and replay events',
+  help,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, options, help);
+    const [action, ...rest] = positionals;
+    const statuses = (values.status ?? []).map((s) => s.toUpperCase());
+    for (const s of statuses) {
+      if (!(EVENT_STATUSES as readonly string[]).includes(s))
+        throw new UsageError(`--status: expected one of ${EVENT_STATUSES.join(', ')}`);
+    }
+    const filter: EventFilter = {
+      requestIds: values['request-id'] ?? [],
+      statuses: statuses as EventStatus[],
+      ...(values.subscriber !== undefined && { subscriber: values.subscriber }),
+      ...(values.since !== undefined && { since: time('since', values.since) }),
+      ...(values.until !== undefined && { until: time('until', values.until) }),
+    };
+    const limit = values.limit === undefined ? 50 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: expected a positive whole number');
+    if (action !== 'list' && action !== 'show' && action !== 'replay') throw new UsageError(help);
+
+    const db = await openDatabase(loadConfig());
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    try {
+      if (action === 'show') {
+        if (rest.length !== 1) throw new UsageError('events show: expected one REQUEST_ID');
+        const row = await db.kysely
+          .selectFrom('events')
+          .selectAll()
+          .where('request_id', '=', rest[0] as string)
+          .executeTakeFirst();
+        if (!row) {
+          out(`no event ${rest[0]}`);
+          return 1;
+        }
+        const e = eventFromRow(row);
+        out(
+          JSON.stringify(
+            { ...e, receivedAt: new Date(e.receivedAt).toISOString(), processedAt: e.processedAt && new Date(e.processedAt).toISOString() },
+            null,
+            2,
+          ),
+        );
+        return 0;
+      }
+      if (action === 'list') {
+        const rows = await whereEvents(db.kysely.selectFrom('events').selectAll(), filter)
+          .orderBy('received_at', 'desc')
+          .limit(limit)
+          .execute();
+        for (const row of rows) {
+          const e = eventFromRow(row);
+          const codes = [...e.errors.map((x) => x.errorCode), ...e.warnings.map((w) => w.warningCode)].join(',');
+          out(
+            `${new Date(e.receivedAt).toISOString()}  ${e.requestId}  ${e.status.padEnd(9)}  ${e.subscriber}  ${e.dealerUuid ?? '-'}  ${codes}`,
+          );
+        }
+        out(`${rows.length} event(s)`);
+        return 0;
+      }
+      if (values['dry-run']) {
+        out(`${await countEvents(db.kysely, filter)} event(s) would be replayed`);
+        return 0;
+      }
+      const report = await replayEvents(db.kysely, filter);
+      out(`${report.replayed} event(s) replayed; the worker will process them shortly`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  },
+};

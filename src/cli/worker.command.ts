@@ -1,0 +1,46 @@
+import pino from 'pino';
+import { openDatabase } from '../app.js';
+import { SubscriberDirectory } from '../auth/directory.js';
+import { loadConfig } from '../config.js';
+import { loggerOptions } from '../logger.js';
+import { Worker } from '../pipeline/worker.js';
+import type { Command } from './command.js';
+import { parseCommandArgs } from './command.js';
+
+const help = `Usage: dealer-gateway worker
+
+Runs the event pipeline worker on its own, without HTTP: claims received events in batches,
+validates and transforms them per integration, and stores the outcome. Run any number of them
+against one PostgreSQL database (claims use FOR UPDATE SKIP LOCKED); with SQLite, one process
+writes at a time. Pair with WORKER_ENABLED=false on the API processes if you want the API to
+only ingest. Stops gracefully on SIGINT/SIGTERM (unfinished claims return to the queue).
+
+Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (50), WORKER_POLL_MS (1000),
+WORKER_LEASE_MS (30000), WORKER_MAX_ATTEMPTS (10), PROVISIONING_POLL_MS (500).`;
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'run the event pipeline worker as its own process',
+  help,
+  async run(args) {
+    parseCommandArgs(args, {}, help);
+    const config = loadConfig();
+    const log = pino(loggerOptions(config.logLevel));
+    const db = await openDatabase(config);
+    const directory = new SubscriberDirectory(db.kysely);
+    await directory.refresh(true);
+    directory.start(config.provisioningPollMs, (err) => log.warn({ err }, 'provisioning refresh failed'));
+    const worker = new Worker({ db, directory, log, config: config.worker });
+    worker.start();
+    log.info({ workerId: worker.id }, 'worker started');
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    log.info({ signal }, 'worker stopping');
+    await worker.stop();
+    directory.stop();
+    await db.close();
+    return 0;
+  },
+};

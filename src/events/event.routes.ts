@@ -1,0 +1,79 @@
+// The vehicle service chat summary gate and the event status endpoint.
+// The gate reads the body as raw bytes (any content type): it must store exactly what was sent.
+import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth/auth.plugin.js';
+import { eventStatusParamsSchema, eventStatusResponseSchema, eventsEnvelopeSchema, gateBodyDescription } from './event.schemas.js';
+import { getEventStatus, ingestEvent } from './event.service.js';
+import { VEHICLE_SERVICE_CHAT } from './event-types.js';
+
+export interface EventRoutesOptions {
+  /** Called after an event is durably stored, so an in-process worker can start at once. */
+  readonly onStored?: () => void;
+}
+
+const BASE = '/service-pre-diag/third-party-events/vehicle-service-chat/v1';
+
+export default async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.post<{ Body: Buffer; Headers: { 'idempotency-key'?: string } }>(
+    BASE,
+    {
+      config: { envelope: 'events' },
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['events'],
+        summary: 'Send a vehicle service chat summary event (asynchronous)',
+        description: `${gateBodyDescription} Answers 200 once the raw event is durably stored; processing happens afterwards (see the status endpoint).`,
+        security: [{ basicAuth: [] }],
+        headers: {
+          type: 'object',
+          properties: {
+            'idempotency-key': { type: 'string', description: 'Same key + same body from the same subscriber → the original requestId' },
+          },
+        },
+        response: { 200: eventsEnvelopeSchema, '4xx': eventsEnvelopeSchema, '5xx': eventsEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const result = await ingestEvent(app.db, app.directory, request.log, {
+        principal: principalOf(request),
+        eventType: VEHICLE_SERVICE_CHAT,
+        body,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      request.log.info({ requestId: result.requestId, replayed: result.replayed }, 'event accepted');
+      if (!result.replayed) opts.onStored?.();
+      return { errors: [], warnings: [], requestId: result.requestId };
+    },
+  );
+
+  app.get<{ Params: { requestId: string } }>(
+    `${BASE}/:requestId`,
+    {
+      config: { envelope: 'events' },
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['events'],
+        summary: 'What became of an event: status, errors, warnings and the canonical record',
+        security: [{ basicAuth: [] }],
+        params: eventStatusParamsSchema,
+        response: { 200: eventStatusResponseSchema, '4xx': eventsEnvelopeSchema, '5xx': eventsEnvelopeSchema },
+      },
+    },
+    async (request) => {
+      const { event, record } = await getEventStatus(app.db, principalOf(request), request.params.requestId);
+      return {
+        requestId: event.requestId,
+        status: event.status,
+        receivedAt: new Date(event.receivedAt).toISOString(),
+        processedAt: event.processedAt === null ? null : new Date(event.processedAt).toISOString(),
+        errors: event.errors,
+        warnings: event.warnings,
+        event: record,
+      };
+    },
+  );
+}

@@ -1,0 +1,148 @@
+// The ingestion gate (steps 2–4 of the contract) and the partner's view of an event's outcome.
+import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import { hasScope, holdsScopeAnywhere, type Principal, type SubscriberDirectory } from '../auth/directory.js';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import { resolveDealer } from '../pipeline/dealer.js';
+import { eventFromRow, type StoredEvent } from './event.model.js';
+import * as repo from './event.repository.js';
+import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from './event-types.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export interface IngestResult {
+  readonly requestId: string;
+  /** True when an Idempotency-Key matched an earlier event: nothing new was stored. */
+  readonly replayed: boolean;
+}
+
+export interface IngestRequest {
+  readonly principal: Principal;
+  readonly eventType: EventType;
+  readonly body: Buffer;
+  readonly idempotencyKey: string | undefined;
+}
+
+/** Step 2: only partners with an active integration for this event type may send it. */
+export function assertEventSource(directory: SubscriberDirectory, principal: Principal, eventType: EventType): void {
+  const integration = directory.integrationOf(principal.username, eventType);
+  if (!integration?.active || !holdsScopeAnywhere(principal, VEHICLE_SERVICE_CHAT_SCOPE)) {
+    throw new AppError(
+      'INVALID_EVENT_SOURCE',
+      `Subscriber ${principal.username} has no active ${eventType} integration with scope ${VEHICLE_SERVICE_CHAT_SCOPE}; the event was discarded`,
+    );
+  }
+}
+
+/** The body must be a JSON object in UTF-8. Returns it parsed (for the gate's checks only). */
+export function parseEventBody(body: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new AppError('INVALID_JSON', 'Request body is not valid UTF-8');
+  }
+  if (text.trim() === '') throw new AppError('INVALID_JSON', 'Request body is empty; a JSON object is required');
+  let value: unknown;
+  try {
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new AppError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new AppError(
+      'BODY_NOT_OBJECT',
+      `Request body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkIdempotencyKey(key: string | undefined): string | null {
+  if (key === undefined) return null;
+  if (key.trim() === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new AppError('IDEMPOTENCY_KEY_INVALID', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  return key;
+}
+
+export async function ingestEvent(
+  db: Kysely<Database>,
+  directory: SubscriberDirectory,
+  log: FastifyBaseLogger,
+  request: IngestRequest,
+): Promise<IngestResult> {
+  const { principal, eventType } = request;
+  assertEventSource(directory, principal, eventType);
+  const idempotencyKey = checkIdempotencyKey(request.idempotencyKey);
+  const parsed = parseEventBody(request.body);
+
+  // Without a transform the dealer can be resolved here: refuse a dealer the partner may not
+  // write for now (403, nothing stored) rather than accept and reject it later.
+  const integration = directory.integrationOf(principal.username, eventType);
+  if (integration && integration.transform === null) {
+    const resolved = resolveDealer(parsed, integration, (uuid) => directory.isKnownDealer(uuid));
+    if ('dealerUuid' in resolved && !hasScope(principal, VEHICLE_SERVICE_CHAT_SCOPE, resolved.dealerUuid)) {
+      throw new AppError('INVALID_SCOPE_DEALER', `Subscriber lacks scope ${VEHICLE_SERVICE_CHAT_SCOPE} for dealer ${resolved.dealerUuid}`);
+    }
+  }
+
+  const requestId = randomUUID();
+  const receivedAt = Date.now();
+  const bodySha256 = createHash('sha256').update(request.body).digest('hex');
+  let inserted: boolean;
+  try {
+    // One autocommit INSERT: when it returns, the row is durable (synchronous=FULL / synchronous_commit=on).
+    inserted = await repo.insertEvent(db, {
+      request_id: requestId,
+      username: principal.username,
+      event_type: eventType,
+      raw_body: request.body.toString('utf8'),
+      body_sha256: bodySha256,
+      idempotency_key: idempotencyKey,
+      received_at: receivedAt,
+      status: 'RECEIVED',
+      attempts: 0,
+      run_after: receivedAt,
+      locked_by: null,
+      locked_until: null,
+      dealer_uuid: null,
+      errors: '[]',
+      warnings: '[]',
+      last_error: null,
+      processed_at: null,
+      updated_at: receivedAt,
+    });
+  } catch (err) {
+    // Whatever the cause, nothing was acknowledged: the partner must retry.
+    log.error({ err }, 'event could not be stored');
+    throw new AppError('SERVICE_UNAVAILABLE', 'The event could not be stored; nothing was acknowledged. Retry later.');
+  }
+  if (inserted) return { requestId, replayed: false };
+
+  const existing = await repo.findByIdempotencyKey(db, principal.username, idempotencyKey as string);
+  if (!existing) throw new Error('idempotency conflict without a matching event');
+  if (existing.body_sha256 !== bodySha256) {
+    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was already used with a different body');
+  }
+  return { requestId: existing.request_id, replayed: true };
+}
+
+export interface EventStatusView {
+  readonly event: StoredEvent;
+  readonly record: Record<string, unknown> | null;
+}
+
+/** An event's outcome, for the subscriber that sent it only (anyone else: not found). */
+export async function getEventStatus(db: Kysely<Database>, principal: Principal, requestId: string): Promise<EventStatusView> {
+  const row = await repo.findEvent(db, requestId);
+  if (!row || row.username !== principal.username) {
+    throw new AppError('EVENT_NOT_FOUND', `No event ${requestId} from this subscriber`);
+  }
+  const event = eventFromRow(row);
+  const record = event.status === 'PROCESSED' ? await repo.findChatSummaryRecord(db, requestId) : undefined;
+  return { event, record: record === undefined ? null : (JSON.parse(record) as Record<string, unknown>) };
+}

@@ -1,0 +1,36 @@
+// Claims a batch of runnable events for one worker: RECEIVED, due, and not leased by a live
+// worker. Claiming leases them (locked_by/locked_until) and counts an attempt. A worker that dies
+// holds its batch only until the lease expires; then any worker takes it again.
+import { sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import { skipLockedRows } from '../db/dialect.js';
+import type { EventRow } from '../db/schema.js';
+
+export interface ClaimOptions {
+  readonly workerId: string;
+  readonly now: number;
+  readonly limit: number;
+  readonly leaseMs: number;
+}
+
+export async function claimBatch(db: Db, { workerId, now, limit, leaseMs }: ClaimOptions): Promise<EventRow[]> {
+  const due = skipLockedRows(
+    db.kysely
+      .selectFrom('events')
+      .select('request_id')
+      .where('status', '=', 'RECEIVED')
+      .where('run_after', '<=', now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .orderBy('run_after')
+      .orderBy('received_at')
+      .limit(limit),
+    db.dialect,
+  );
+  const rows = await db.kysely
+    .updateTable('events')
+    .set({ locked_by: workerId, locked_until: now + leaseMs, attempts: sql<number>`attempts + 1`, updated_at: now })
+    .where('request_id', 'in', due)
+    .returningAll()
+    .execute();
+  return rows.sort((a, b) => a.run_after - b.run_after || a.received_at - b.received_at);
+}

@@ -1,0 +1,166 @@
+// Steps 1–4 of the pipeline for one event, with the integration's current rules: partner schema,
+// transformation, dealer resolution and scope, timestamp default, canonical validation, vehicle
+// linking. Reads only; the caller stores the outcome. Every problem found is reported, not just
+// the first, so a partner can fix an event in one go.
+import type { Kysely } from 'kysely';
+import { hasScope, type Integration, type Principal } from '../auth/directory.js';
+import type { Database, EventRow } from '../db/schema.js';
+import { VEHICLE_SERVICE_CHAT_SCOPE } from '../events/event-types.js';
+import { describeValidationError } from '../http/validation.js';
+import { type CanonicalRecord, canonicalProblems, pickCanonical } from './canonical.js';
+import type { EventError, EventWarning } from './codes.js';
+import { resolveDealer } from './dealer.js';
+import { compilePartnerSchema, compileTransform } from './rules.js';
+import { resolveEventTimestamp } from './timestamp.js';
+import { hasValidCheckDigit, VIN_PATTERN } from './vin.js';
+
+export interface EvaluationContext {
+  readonly db: Kysely<Database>;
+  integrationOf(username: string, eventType: string): Integration | undefined;
+  principalOf(username: string): Principal | undefined;
+  isKnownDealer(uuid: string): boolean;
+}
+
+export type Outcome =
+  | {
+      readonly kind: 'processed';
+      readonly dealerUuid: string;
+      readonly record: CanonicalRecord;
+      readonly vehicleUuid: string | null;
+      readonly customerUuid: string | null;
+      readonly warnings: EventWarning[];
+    }
+  | { readonly kind: 'rejected'; readonly dealerUuid: string | null; readonly errors: EventError[]; readonly warnings: EventWarning[] };
+
+/** Unknown-field warnings beyond this many are summarized in one. */
+const MAX_FIELD_WARNINGS = 20;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+async function transform(integration: Integration, raw: Record<string, unknown>): Promise<Record<string, unknown> | EventError> {
+  if (integration.transform === null) return raw;
+  let result: unknown;
+  try {
+    result = await compileTransform(integration.transform).evaluate(raw);
+  } catch (err) {
+    const e = err as { message?: string; position?: number };
+    const where = e.position !== undefined ? ` at position ${e.position}` : '';
+    return { errorCode: 'TRANSFORM_FAILED', errorMessage: `The integration's transformation failed${where}: ${e.message ?? 'error'}` };
+  }
+  // JSONata returns its own sequence arrays and may leave undefined members: keep plain JSON.
+  const plain: unknown = result === undefined ? undefined : JSON.parse(JSON.stringify(result));
+  if (!isPlainObject(plain)) {
+    return { errorCode: 'TRANSFORM_FAILED', errorMessage: "The integration's transformation did not produce a JSON object" };
+  }
+  return plain;
+}
+
+async function linkVehicle(
+  db: Kysely<Database>,
+  dealerUuid: string,
+  record: Record<string, unknown>,
+  warnings: EventWarning[],
+): Promise<{ vehicleUuid: string | null; customerUuid: string | null }> {
+  const vin = typeof record.vin === 'string' && record.vin !== '' ? record.vin.toUpperCase() : null;
+  const vehicleUuid = typeof record.vehicle_uuid === 'string' && record.vehicle_uuid !== '' ? record.vehicle_uuid : null;
+  if (vin !== null && !VIN_PATTERN.test(vin)) {
+    warnings.push({ warningCode: 'INVALID_VIN', warningMessage: `VIN ${vin} is not 17 characters of A–Z (no I, O, Q) and 0–9` });
+  } else if (vin !== null && !hasValidCheckDigit(vin)) {
+    warnings.push({ warningCode: 'INVALID_VIN_CHECK_DIGIT', warningMessage: `VIN ${vin} has an invalid check digit (position 9)` });
+  }
+  const vehicles = db.selectFrom('vehicles').select(['uuid', 'customer_uuid']).where('dealer_uuid', '=', dealerUuid);
+  const [byUuid, byVin] = await Promise.all([
+    vehicleUuid === null ? undefined : vehicles.where('uuid', '=', vehicleUuid).executeTakeFirst(),
+    vin === null ? undefined : vehicles.where('vin', '=', vin).executeTakeFirst(),
+  ]);
+  if (vehicleUuid !== null && !byUuid) {
+    warnings.push({
+      warningCode: 'UNKNOWN_VEHICLE',
+      warningMessage: `vehicle_uuid ${vehicleUuid} is not a vehicle of dealer ${dealerUuid}`,
+    });
+  }
+  if (vin !== null && !byVin) {
+    warnings.push({ warningCode: 'UNKNOWN_VIN', warningMessage: `No vehicle of dealer ${dealerUuid} has VIN ${vin}` });
+  }
+  if (byUuid && byVin && byUuid.uuid !== byVin.uuid) {
+    warnings.push({
+      warningCode: 'VEHICLE_VIN_MISMATCH',
+      warningMessage: `vehicle_uuid ${byUuid.uuid} and VIN ${vin} name different vehicles; linked by vehicle_uuid`,
+    });
+  }
+  const linked = byUuid ?? byVin;
+  return { vehicleUuid: linked?.uuid ?? null, customerUuid: linked?.customer_uuid ?? null };
+}
+
+export async function evaluateEvent(ctx: EvaluationContext, event: EventRow): Promise<Outcome> {
+  const errors: EventError[] = [];
+  const warnings: EventWarning[] = [];
+  const rejected = (dealerUuid: string | null = null): Outcome => ({ kind: 'rejected', dealerUuid, errors, warnings });
+
+  const integration = ctx.integrationOf(event.username, event.event_type);
+  const principal = ctx.principalOf(event.username);
+  if (!integration?.active || !principal) {
+    errors.push({
+      errorCode: 'INTEGRATION_INACTIVE',
+      errorMessage: `Subscriber ${event.username} has no active ${event.event_type} integration`,
+    });
+    return rejected();
+  }
+
+  const text = event.raw_body.charCodeAt(0) === 0xfeff ? event.raw_body.slice(1) : event.raw_body;
+  const raw = JSON.parse(text) as Record<string, unknown>; // the gate stored only JSON objects
+
+  if (integration.schema !== null) {
+    const validate = compilePartnerSchema(integration.schema);
+    if (!validate(raw)) {
+      for (const e of validate.errors ?? []) {
+        errors.push({ errorCode: 'SCHEMA_VIOLATION', errorMessage: describeValidationError(e, 'body') });
+      }
+    }
+  }
+
+  const transformed = await transform(integration, raw);
+  if ('errorCode' in transformed) {
+    errors.push(transformed as EventError);
+    return rejected();
+  }
+
+  const dealer = resolveDealer(transformed, integration, (uuid) => ctx.isKnownDealer(uuid));
+  const dealerUuid = 'dealerUuid' in dealer ? dealer.dealerUuid : null;
+  if ('error' in dealer) errors.push(dealer.error);
+  else if (!hasScope(principal, VEHICLE_SERVICE_CHAT_SCOPE, dealer.dealerUuid)) {
+    errors.push({
+      errorCode: 'INVALID_SCOPE_DEALER',
+      errorMessage: `Subscriber lacks scope ${VEHICLE_SERVICE_CHAT_SCOPE} for dealer ${dealer.dealerUuid}`,
+    });
+  }
+
+  const timestamp = resolveEventTimestamp(transformed.event_timestamp, event.received_at);
+  if ('error' in timestamp) errors.push(timestamp.error);
+
+  // The partner's dealer field, when it is not dealer_uuid itself, is consumed here: not "unknown".
+  const dealerField = integration.dealerIdField.split('.')[0] as string;
+  const { record, dropped } = pickCanonical(transformed);
+  const unknown = dropped.filter((path) => path !== dealerField && !path.startsWith(`${dealerField}.`));
+  for (const path of unknown.slice(0, MAX_FIELD_WARNINGS)) {
+    warnings.push({ warningCode: 'UNKNOWN_FIELD', warningMessage: `Field '${path}' is not part of the chat summary and was ignored` });
+  }
+  if (unknown.length > MAX_FIELD_WARNINGS) {
+    warnings.push({
+      warningCode: 'UNKNOWN_FIELD',
+      warningMessage: `${unknown.length - MAX_FIELD_WARNINGS} more unknown fields were ignored`,
+    });
+  }
+
+  const canonical = {
+    ...record,
+    dealer_uuid: dealerUuid ?? '(unresolved)',
+    event_timestamp: 'timestamp' in timestamp ? timestamp.timestamp : event.received_at,
+  } as CanonicalRecord;
+  errors.push(...canonicalProblems(canonical));
+  if (errors.length > 0 || dealerUuid === null) return rejected(dealerUuid);
+
+  const linked = await linkVehicle(ctx.db, dealerUuid, canonical, warnings);
+  return { kind: 'processed', dealerUuid, record: canonical, ...linked, warnings };
+}

@@ -1,0 +1,41 @@
+// Compiles an integration's partner rules — the JSON Schema for the raw body and the JSONata
+// transformation — once per distinct text, for both `apply` (to reject bad rules up front) and
+// the worker (to run them). Compiled rules are cached by their source text.
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import jsonata from 'jsonata';
+
+const partnerAjv = new Ajv({ allErrors: true, strict: false });
+addFormats.default(partnerAjv);
+
+const MAX_CACHED = 500;
+const schemas = new Map<string, ValidateFunction>();
+const transforms = new Map<string, jsonata.Expression>();
+
+function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = make();
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** Compiles a partner JSON Schema; throws an Error with Ajv's message when it is not valid. */
+export function compilePartnerSchema(schema: object | boolean): ValidateFunction {
+  const key = JSON.stringify(schema);
+  return remember(schemas, key, () => partnerAjv.compile(schema));
+}
+
+/** Compiles a JSONata expression; throws an Error naming the position when it does not parse. */
+export function compileTransform(expression: string): jsonata.Expression {
+  return remember(transforms, expression, () => {
+    try {
+      return jsonata(expression);
+    } catch (err) {
+      const e = err as { message?: string; position?: number; token?: string };
+      const where = e.position !== undefined ? ` at position ${e.position}` : '';
+      throw new Error(`${e.message ?? 'invalid expression'}${where}`);
+    }
+  });
+}

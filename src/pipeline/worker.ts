@@ -1,0 +1,149 @@
+// The pipeline worker: claim a batch, evaluate and store each event, repeat while there is work;
+// when idle, sleep until woken by the gate (in-process) or the poll interval (separate process).
+// Several workers — in several processes, on PostgreSQL — share the queue through claims.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyBaseLogger } from 'fastify';
+import type { SubscriberDirectory } from '../auth/directory.js';
+import type { WorkerConfig } from '../config.js';
+import type { Db } from '../db/connect.js';
+import { isTransientDbError } from '../db/dialect.js';
+import type { EventRow } from '../db/schema.js';
+import { claimBatch } from './claim.js';
+import { LeaseLostError, storeOutcome } from './complete.js';
+import { evaluateEvent } from './evaluate.js';
+import { recordFailure } from './retry.js';
+
+export interface BatchReport {
+  claimed: number;
+  processed: number;
+  rejected: number;
+  retried: number;
+  failed: number;
+  leaseLost: number;
+}
+
+export interface WorkerOptions {
+  readonly db: Db;
+  readonly directory: SubscriberDirectory;
+  readonly log: FastifyBaseLogger;
+  readonly config: WorkerConfig;
+  readonly workerId?: string;
+}
+
+export class Worker {
+  readonly id: string;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  private wakeUp: (() => void) | undefined;
+  private pendingWake = false;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Claims and processes one batch. `fixedNow` pins the clock, so tests can move time. */
+  async runOnce(fixedNow?: number): Promise<BatchReport> {
+    const { db, directory, config } = this.options;
+    const clock = () => fixedNow ?? Date.now();
+    // Replays and fixes to an integration take effect on the next batch.
+    await directory.refresh();
+    const events = await claimBatch(db, { workerId: this.id, now: clock(), limit: config.batchSize, leaseMs: config.leaseMs });
+    const report: BatchReport = { claimed: events.length, processed: 0, rejected: 0, retried: 0, failed: 0, leaseLost: 0 };
+    for (const event of events) {
+      if (this.stopping) break; // the lease returns unfinished events to the queue
+      await this.processOne(event, clock, report);
+    }
+    return report;
+  }
+
+  private async processOne(event: EventRow, clock: () => number, report: BatchReport): Promise<void> {
+    const { db, directory, log, config } = this.options;
+    const eventLog = log.child({ requestId: event.request_id, subscriber: event.username, attempt: event.attempts });
+    try {
+      if (event.attempts > config.maxAttempts) {
+        // Claimed more often than allowed: workers died on it (a poison event). Stop here.
+        throw new Error(`event was claimed ${event.attempts} times without completing`);
+      }
+      const outcome = await evaluateEvent(
+        {
+          db: db.kysely,
+          integrationOf: (u, t) => directory.integrationOf(u, t),
+          principalOf: (u) => directory.principalOf(u),
+          isKnownDealer: (d) => directory.isKnownDealer(d),
+        },
+        event,
+      );
+      await storeOutcome(db.kysely, event, this.id, outcome, clock());
+      if (outcome.kind === 'processed') report.processed++;
+      else report.rejected++;
+      eventLog.info({ status: outcome.kind === 'processed' ? 'PROCESSED' : 'REJECTED', dealerUuid: outcome.dealerUuid }, 'event processed');
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        report.leaseLost++;
+        eventLog.warn('lease lost; another worker owns the event now');
+        return;
+      }
+      const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      eventLog[isTransientDbError(err) ? 'warn' : 'error']({ err }, 'event processing failed');
+      try {
+        const decision = await recordFailure(db.kysely, event, this.id, detail, clock(), config.maxAttempts);
+        if (decision.kind === 'failed') report.failed++;
+        else report.retried++;
+      } catch (recordErr) {
+        // The database is down: the lease will expire and the event will be claimed again.
+        eventLog.warn({ err: recordErr }, 'could not record the failure; the lease will return the event');
+        report.retried++;
+      }
+    }
+  }
+
+  /** Starts the loop. Returns at once; stop() ends it. */
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.loop();
+  }
+
+  /** Asks an idle worker to look for work now (the gate calls this after storing an event). */
+  wake(): void {
+    this.pendingWake = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp?.();
+    await this.running;
+    this.running = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    const { log, config } = this.options;
+    let failures = 0;
+    while (!this.stopping) {
+      this.pendingWake = false;
+      let report: BatchReport | undefined;
+      try {
+        report = await this.runOnce();
+        failures = 0;
+      } catch (err) {
+        failures++;
+        log.warn({ err, workerId: this.id }, 'claiming events failed; backing off');
+      }
+      if (this.stopping) break;
+      // A full batch means more may be waiting: go again at once.
+      if (report && report.claimed === config.batchSize) continue;
+      if (this.pendingWake && failures === 0) continue;
+      const idleMs = failures > 0 ? Math.min(30_000, config.pollMs * 2 ** Math.min(failures, 5)) : config.pollMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, idleMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = undefined;
+    }
+  }
+}
