@@ -49,6 +49,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.setValidatorCompiler(createValidatorCompiler());
+  // JSON only (415 otherwise); the event gate installs its own raw-bytes parser in its scope.
+  app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

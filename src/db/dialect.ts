@@ -47,7 +47,7 @@ export function isTransientDbError(err: unknown): boolean {
   // 40001/40P01 serialization failure and deadlock.
   if (/^(08|53|57)/.test(code) || code === '40001' || code === '40P01') return true;
   const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|The database connection is not open/.test(
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|The database connection is not open|driver has already been destroyed/.test(
     message,
   );
 }

@@ -16,7 +16,7 @@ export function unknownFields(schema: unknown, value: unknown, path = ''): strin
   const found: string[] = [];
   for (const [key, child] of Object.entries(value)) {
     const childPath = path ? `${path}.${key}` : key;
-    const childSchema = s.properties[key];
+    const childSchema = Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
     if (childSchema === undefined) found.push(childPath);
     else found.push(...unknownFields(childSchema, child, childPath));
   }

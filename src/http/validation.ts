@@ -38,6 +38,7 @@ export function formatLeadDateTime(epochMs: number): string {
 
 const FORMAT_RULES: Record<string, string> = {
   date: 'must be a calendar date in the format yyyy-MM-dd',
+  'optional-date': 'must be a calendar date in the format yyyy-MM-dd (or empty)',
   'lead-datetime': 'must be a date-time in the format yyyy-MM-dd HH:mm:ssZ (Z or a numeric offset such as +05:30)',
   uuid: 'must be a UUID',
 };
@@ -45,6 +46,12 @@ const FORMAT_RULES: Record<string, string> = {
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: false, strict: false, ...options });
   addFormats.default(ajv, ['date', 'date-time', 'uuid', 'uri']);
+  // The leads contract's template sends "" for optional fields it has no value for.
+  ajv.addFormat('optional-date', {
+    type: 'string',
+    validate: (v: string) =>
+      v === '' || (/^\d{4}-\d{2}-\d{2}$/.test(v) && isCalendarDate(...(v.split('-').map(Number) as [number, number, number]))),
+  });
   ajv.addFormat('lead-datetime', { type: 'string', validate: (v: string) => parseLeadDateTime(v) !== undefined });
   return ajv;
 }

@@ -47,7 +47,7 @@ export const saveLeadBodySchema = {
           name: text(),
           code: requiredText(),
           type: text(),
-          dueDate: { type: ['string', 'null'], format: 'date', description: 'yyyy-MM-dd' },
+          dueDate: { type: ['string', 'null'], format: 'optional-date', description: 'yyyy-MM-dd' },
         },
       },
     },

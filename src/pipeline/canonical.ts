@@ -79,7 +79,7 @@ export function pickCanonical(record: Record<string, unknown>): { record: Record
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) {
       const childPath = path ? `${path}.${key}` : key;
-      const childSchema = schema.properties[key];
+      const childSchema = Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
       if (childSchema === undefined) dropped.push(childPath);
       else out[key] = pick(childSchema as typeof schema, child, childPath);
     }

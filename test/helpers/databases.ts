@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
-import { type Db, type Dialect, connect } from '../../src/db/connect.js';
+import { connect, type Db, type Dialect } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 export const ADMIN_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -4,7 +4,7 @@ import { after, before, describe } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
-import { type TestDatabase, createTestDatabase, testDialects } from './databases.js';
+import { createTestDatabase, type TestDatabase, testDialects } from './databases.js';
 
 export interface SuiteContext {
   readonly tdb: TestDatabase;

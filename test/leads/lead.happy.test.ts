@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PASSWORD, baseFixture, leadBody } from '../helpers/fixtures.js';
+import { baseFixture, leadBody, PASSWORD } from '../helpers/fixtures.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';
 
 const writer = basic('writer', PASSWORD);
