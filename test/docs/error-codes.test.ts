@@ -1,22 +1,33 @@
-// docs/api.md documents every error code with its status, and nothing else: code and docs agree.
+// docs/api.md documents every error and warning code, and nothing else: code and docs agree.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ERROR_CODES, httpStatusOf } from '../../src/errors.js';
+import { PIPELINE_ERROR_CODES, PIPELINE_WARNING_CODES } from '../../src/pipeline/codes.js';
 
-const section = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8').split('## Error codes')[1] ?? '';
-const documented = new Map([...section.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [String(m[1]), Number(m[2])]));
+const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 
-test('every error code is documented in docs/api.md with its HTTP status', () => {
-  for (const code of ERROR_CODES) {
-    assert.equal(documented.get(code), httpStatusOf(code), `docs/api.md: ${code}`);
-  }
+/** The first-column codes of the table under a `##`/`###` heading. */
+function tableUnder(heading: string): Map<string, string> {
+  const start = doc.indexOf(`${heading}\n`);
+  assert.ok(start >= 0, `docs/api.md has a "${heading}" section`);
+  const section = doc.slice(start + heading.length).split(/\n#{2,3} /)[0] ?? '';
+  return new Map([...section.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map((m) => [String(m[1]), String(m[2]).trim()]));
+}
+
+const sections = [
+  { heading: '## Error codes', codes: ERROR_CODES as readonly string[] },
+  { heading: '### Pipeline error codes', codes: PIPELINE_ERROR_CODES as readonly string[] },
+  { heading: '### Pipeline warning codes', codes: PIPELINE_WARNING_CODES as readonly string[] },
+];
+
+test('every HTTP error code is documented with its status', () => {
+  const documented = tableUnder('## Error codes');
+  for (const code of ERROR_CODES) assert.equal(documented.get(code), String(httpStatusOf(code)), `docs/api.md: ${code}`);
 });
 
-test('docs/api.md documents no code that does not exist', () => {
-  const known = new Set<string>(ERROR_CODES);
-  assert.deepEqual(
-    [...documented.keys()].filter((c) => !known.has(c)),
-    [],
-  );
-});
+for (const { heading, codes } of sections) {
+  test(`"${heading}" lists exactly the codes in the source`, () => {
+    assert.deepEqual([...tableUnder(heading).keys()].sort(), [...codes].sort());
+  });
+}
