@@ -39,6 +39,7 @@ interface Snapshot {
 }
 
 const MAX_CACHED_CREDENTIALS = 10_000;
+const REJECTION_MEMORY_MS = 60_000;
 
 export function integrationFromRow(row: Selectable<IntegrationsTable>): Integration {
   return {
@@ -68,6 +69,10 @@ export class SubscriberDirectory {
   // Verified credentials, keyed by a keyed hash of username+password (never the password itself)
   // and remembering which stored hash they matched: a password change invalidates them.
   private readonly verified = new Map<string, string>();
+  // Recently rejected credentials, with the stored hash they failed against ('' for no such
+  // subscriber): a partner retrying with a wrong password in a loop costs one scrypt per minute,
+  // not one per request. A password change or a new subscriber invalidates the entry.
+  private readonly rejected = new Map<string, { readonly hash: string; readonly until: number }>();
   private readonly cacheKeySecret = randomBytes(32);
 
   constructor(private readonly db: Kysely<Database>) {}
@@ -170,11 +175,16 @@ export class SubscriberDirectory {
       .update(credentials.password)
       .digest('base64');
     if (entry && !entry.disabled && this.verified.get(cacheKey) === entry.passwordHash) return entry;
+    const storedHash = entry && !entry.disabled ? entry.passwordHash : '';
+    const wrong = () => new AppError('WRONG_CREDENTIAL', 'Invalid username or password');
+    const recent = this.rejected.get(cacheKey);
+    if (recent && recent.hash === storedHash && recent.until > Date.now()) throw wrong();
 
-    const hash = entry && !entry.disabled ? entry.passwordHash : await DECOY_HASH_PROMISE;
-    const ok = await verifyPassword(credentials.password, hash);
+    const ok = await verifyPassword(credentials.password, storedHash || (await DECOY_HASH_PROMISE));
     if (!ok || !entry || entry.disabled) {
-      throw new AppError('WRONG_CREDENTIAL', 'Invalid username or password');
+      if (this.rejected.size >= MAX_CACHED_CREDENTIALS) this.rejected.clear();
+      this.rejected.set(cacheKey, { hash: storedHash, until: Date.now() + REJECTION_MEMORY_MS });
+      throw wrong();
     }
     if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
     this.verified.set(cacheKey, entry.passwordHash);

@@ -25,8 +25,10 @@ export function isPasswordHash(value: string): boolean {
   const m = HASH_PATTERN.exec(value);
   if (!m) return false;
   const [n, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  // N must be a power of two > 1; bound the cost so a provisioning file cannot stall the service.
-  return n > 1 && (n & (n - 1)) === 0 && n <= 2 ** 20 && r >= 1 && r <= 32 && p >= 1 && p <= 16;
+  // N must be a power of two > 1. Bound memory (128·N·r ≤ 64 MiB) and work (N·r·p ≤ 16× our
+  // default) so a hash in a provisioning file cannot stall the service at every login.
+  const powerOfTwo = n > 1 && (n & (n - 1)) === 0;
+  return powerOfTwo && r >= 1 && p >= 1 && 128 * n * r <= 64 * 1024 * 1024 && n * r * p <= 16 * N * R * P;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
