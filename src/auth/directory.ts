@@ -65,7 +65,7 @@ export function holdsScopeAnywhere(principal: Principal, scope: Scope): boolean 
 export class SubscriberDirectory {
   private snapshot: Snapshot = { revision: -1, subscribers: new Map(), dealers: new Set() };
   private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
+  private refreshing: Promise<void> = Promise.resolve();
   // Verified credentials, keyed by a keyed hash of username+password (never the password itself)
   // and remembering which stored hash they matched: a password change invalidates them.
   private readonly verified = new Map<string, string>();
@@ -110,11 +110,11 @@ export class SubscriberDirectory {
 
   /** Reloads the snapshot if the provisioning revision moved (or `force`). */
   refresh(force = false): Promise<void> {
-    // One reload at a time; concurrent callers share it.
-    this.refreshing ??= this.reload(force).finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    // Calls run one after another, each starting its own read: a caller that arrives while a
+    // reload is in flight must not settle for a revision read before its own change committed.
+    const next = this.refreshing.then(() => this.reload(force));
+    this.refreshing = next.catch(() => {});
+    return next;
   }
 
   private async readRevision(): Promise<number> {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
 import { type ApplyReport, applyProvisioning } from '../provisioning/provisioning.service.js';
+import { ProvisioningError } from '../provisioning/provisioning.validate.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
 
@@ -44,6 +45,9 @@ export const applyCommand: Command = {
     try {
       process.stdout.write(`${formatReport(await applyProvisioning(db.kysely, doc))}\n`);
       return 0;
+    } catch (err) {
+      if (err instanceof ProvisioningError) throw new UsageError(`${path}: ${err.message}`);
+      throw err;
     } finally {
       await db.close();
     }
