@@ -5,26 +5,20 @@
 //
 //   npm run bench                                  # both databases, 5 s per scenario
 //   BENCH_DIALECTS=sqlite BENCH_SECONDS=10 BENCH_CONCURRENCY=64 npm run bench
+// PostgreSQL: a scratch database on TEST_POSTGRES_URL's server (default postgres://postgres@127.0.0.1:5432/test).
 //
 // Traffic goes only to 127.0.0.1, bounded in time; every server started here is closed.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { connect } from '../src/db/connect.js';
-import { migrateToLatest } from '../src/db/migrate.js';
+import type { Dialect } from '../src/db/connect.js';
 import { Worker } from '../src/pipeline/worker.js';
 import { applyProvisioning } from '../src/provisioning/provisioning.service.js';
+import { createTestDatabase } from '../test/helpers/databases.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',');
-const ADMIN_PG = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DIALECTS = (process.env.BENCH_DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim()) as Dialect[];
 
 const PASSWORD = 'bench-password-1';
 const AUTH = `Basic ${Buffer.from(`bench:${PASSWORD}`).toString('base64')}`;
@@ -117,34 +111,11 @@ function row(dialect: string, scenario: string, r: Result): void {
   );
 }
 
-async function benchDialect(dialect: string): Promise<void> {
-  let url: string;
-  let cleanup: () => Promise<void>;
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'dg-bench-'));
-    url = `sqlite:${join(dir, 'bench.db')}`;
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `dg_bench_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: ADMIN_PG });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(ADMIN_PG);
-    u.pathname = `/${name}`;
-    url = u.toString();
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: ADMIN_PG });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  }
-  const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false' });
-  const db = connect(config.database);
+async function benchDialect(dialect: Dialect): Promise<void> {
+  // A fresh database of its own (the test suite's helper): a temp SQLite file or a new PostgreSQL database.
+  const scratch = await createTestDatabase(dialect);
+  const { config, db } = scratch;
   try {
-    const migrated = await migrateToLatest(db.kysely);
-    if (migrated.error !== undefined) throw migrated.error;
     await applyProvisioning(db.kysely, fixture);
     const app = await buildApp(config, { db, logger: false });
     app.get('/bench/noop', { onRequest: app.authenticate }, async () => ({ errors: [], warnings: [], requestId: null }));
@@ -186,10 +157,9 @@ async function benchDialect(dialect: string): Promise<void> {
       await app.close();
     }
   } finally {
-    await db.close();
-    await cleanup();
+    await scratch.destroy();
   }
 }
 
 process.stdout.write(`dealer-gateway bench: ${SECONDS} s per scenario, ${CONCURRENCY} concurrent clients, node ${process.version}\n`);
-for (const dialect of DIALECTS) await benchDialect(dialect.trim());
+for (const dialect of DIALECTS) await benchDialect(dialect);
