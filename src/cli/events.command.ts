@@ -1,7 +1,7 @@
 import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
 import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
-import { countEvents, type EventFilter, replayEvents, whereEvents } from '../events/replay.js';
+import { countReplayable, type EventFilter, replayEvents, whereEvents } from '../events/replay.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
 
@@ -102,7 +102,7 @@ export const eventsCommand: Command = {
         return 0;
       }
       if (values['dry-run']) {
-        out(`${await countEvents(db.kysely, filter)} event(s) would be replayed`);
+        out(`${await countReplayable(db.kysely, filter)} event(s) would be replayed`);
         return 0;
       }
       const report = await replayEvents(db.kysely, filter);

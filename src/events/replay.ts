@@ -40,6 +40,10 @@ export interface ReplayReport {
   readonly replayed: number;
 }
 
+/** Only events no live worker holds may be replayed. */
+// biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
+const notLeased = (now: number) => (eb: any) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]);
+
 export async function replayEvents(db: Kysely<Database>, filter: EventFilter, now: number = Date.now()): Promise<ReplayReport> {
   const result = await whereEvents(
     db
@@ -56,15 +60,19 @@ export async function replayEvents(db: Kysely<Database>, filter: EventFilter, no
         locked_until: null,
         updated_at: now,
       })
-      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)])),
+      .where(notLeased(now)),
     replayFilter(filter),
   ).executeTakeFirst();
   return { replayed: Number(result.numUpdatedRows) };
 }
 
-export async function countEvents(db: Kysely<Database>, filter: EventFilter): Promise<number> {
+/** How many events replayEvents() would replay now (for --dry-run). */
+export async function countReplayable(db: Kysely<Database>, filter: EventFilter, now: number = Date.now()): Promise<number> {
   const row = await whereEvents(
-    db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')),
+    db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(notLeased(now)),
     replayFilter(filter),
   ).executeTakeFirstOrThrow();
   return Number(row.n);

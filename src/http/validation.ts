@@ -56,10 +56,41 @@ function makeAjv(options: Options): Ajv {
   return ajv;
 }
 
+/** The path of the first string (or key) holding U+0000, if any. */
+export function findNulCharacter(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = Array.isArray(value) ? `${path}/${key}` : `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (key.includes('\u0000')) return childPath;
+    const found = findNulCharacter(child, childPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 export function createValidatorCompiler(): FastifySchemaCompiler<object> {
   const bodies = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
   const strings = makeAjv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
-  return ({ schema, httpPart }) => (httpPart === 'body' ? bodies : strings).compile(schema);
+  return ({ schema, httpPart }) => {
+    const validate = (httpPart === 'body' ? bodies : strings).compile(schema);
+    // U+0000 is valid JSON but no PostgreSQL text value can hold it: refuse it in every input
+    // (a 400 naming the field) instead of failing in the database with a 500.
+    const checked = (data: unknown): boolean => {
+      if (!validate(data)) {
+        checked.errors = validate.errors;
+        return false;
+      }
+      const at = findNulCharacter(data);
+      checked.errors =
+        at === undefined
+          ? null
+          : [{ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: 'must not contain the NUL character (U+0000)' }];
+      return at === undefined;
+    };
+    checked.errors = null as ErrorObject[] | null | undefined;
+    return checked;
+  };
 }
 
 /** `/services/0/dueDate` → `services[0].dueDate` */

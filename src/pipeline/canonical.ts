@@ -3,7 +3,7 @@
 // warning. Optional fields may be absent or null.
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { describeValidationError } from '../http/validation.js';
+import { describeValidationError, findNulCharacter } from '../http/validation.js';
 import type { EventError } from './codes.js';
 
 const optionalString = { type: ['string', 'null'], maxLength: 10000 } as const;
@@ -59,13 +59,21 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats.default(ajv, ['uri']);
 const validate = ajv.compile(canonicalSchema);
 
+const COLUMN_FIELDS = ['vin', 'chat_code', 'vehicle_uuid', 'dealer_uuid'] as const;
+
 /** Every rule the record breaks, as INVALID_FIELD errors naming the field. */
 export function canonicalProblems(record: Record<string, unknown>): EventError[] {
-  if (validate(record)) return [];
-  return (validate.errors ?? []).map((e) => ({
-    errorCode: 'INVALID_FIELD' as const,
-    errorMessage: describeValidationError(e, 'event'),
-  }));
+  const problems: EventError[] = validate(record)
+    ? []
+    : (validate.errors ?? []).map((e) => ({ errorCode: 'INVALID_FIELD' as const, errorMessage: describeValidationError(e, 'event') }));
+  // These fields become columns and lookup keys, and PostgreSQL text cannot hold U+0000. (Inside
+  // the stored JSON record it is escaped, so free text such as summary may contain it.)
+  for (const field of COLUMN_FIELDS) {
+    if (findNulCharacter(record[field]) !== undefined) {
+      problems.push({ errorCode: 'INVALID_FIELD', errorMessage: `Field '${field}' must not contain the NUL character (U+0000)` });
+    }
+  }
+  return problems;
 }
 
 /** The record restricted to the canonical fields (nested unknown fields are dropped too). */

@@ -13,9 +13,9 @@ export function resolveEventTimestamp(value: unknown, receivedAt: number): { tim
     return fail('must be an integer number of milliseconds since the Unix epoch');
   }
   if (value < EARLIEST) {
-    return fail(
-      value >= EARLIEST / 1000 ? 'looks like seconds; milliseconds since the Unix epoch are required' : 'is before the year 2000',
-    );
+    const asSeconds = value * 1000;
+    const plausibleSeconds = asSeconds >= EARLIEST && asSeconds <= receivedAt + MAX_AHEAD_MS;
+    return fail(plausibleSeconds ? 'looks like seconds; milliseconds since the Unix epoch are required' : 'is before the year 2000');
   }
   if (value > receivedAt + MAX_AHEAD_MS) return fail('is more than a day after the event was received');
   return { timestamp: value };
