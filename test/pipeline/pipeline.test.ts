@@ -298,8 +298,7 @@ describeEachDialect('event pipeline', { fixture: eventsFixture }, (ctx) => {
       assert.equal(assertProcessed((await run(chatBody({ event_timestamp: ms }))).status).event_timestamp, ms);
     });
 
-    test('a millisecond timestamp from 1998 is reported as before the year 2000, not as seconds', {
-    }, async () => {
+    test('a millisecond timestamp from 1998 is reported as before the year 2000, not as seconds', async () => {
       const { status } = await run(chatBody({ event_timestamp: 900_000_000_000 }));
       assertRejected(status, ['INVALID_EVENT_TIMESTAMP']);
       assert.match(status.errors[0]?.errorMessage ?? '', /before the year 2000/);
@@ -522,7 +521,9 @@ describeEachDialect('event pipeline', { fixture: eventsFixture }, (ctx) => {
         assert.equal(row.attempts, 1);
         assert.equal(status.status, 'REJECTED', JSON.stringify(status));
         assert.ok(
-          status.errors.some((e: { errorCode: string; errorMessage: string }) => e.errorCode === 'INVALID_FIELD' && e.errorMessage.includes(`'${field}'`)),
+          status.errors.some(
+            (e: { errorCode: string; errorMessage: string }) => e.errorCode === 'INVALID_FIELD' && e.errorMessage.includes(`'${field}'`),
+          ),
           JSON.stringify(status.errors),
         );
       });
