@@ -29,7 +29,7 @@ export function formatReport(report: ApplyReport): string {
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'apply a provisioning file (dealers, subscribers, grants, customers, vehicles)',
+  summary: 'apply a provisioning file (dealers, subscribers, grants, customers, vehicles, integrations)',
   help,
   async run(args) {
     const { positionals } = parseCommandArgs(args, {}, help);

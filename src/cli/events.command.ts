@@ -16,7 +16,8 @@ const help = `Usage: dealer-gateway events <list|show|replay> [options]
 Filters (list, replay):
   --request-id ID      (repeatable)
   --status STATUS      RECEIVED, PROCESSED, REJECTED or FAILED (repeatable)
-  --subscriber NAME    the partner (integration) that sent them
+  --subscriber NAME    the partner that sent them (alias: --integration)
+  --event-type TYPE    the event type (vehicle-service-chat)
   --since TIME         received at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)
   --until TIME         received before TIME
   --limit N            list at most N events (default 50)
@@ -26,6 +27,8 @@ const options = {
   'request-id': { type: 'string', multiple: true },
   status: { type: 'string', multiple: true },
   subscriber: { type: 'string' },
+  integration: { type: 'string' },
+  'event-type': { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
@@ -54,7 +57,8 @@ export const eventsCommand: Command = {
     const filter: EventFilter = {
       requestIds: values['request-id'] ?? [],
       statuses: statuses as EventStatus[],
-      ...(values.subscriber !== undefined && { subscriber: values.subscriber }),
+      ...((values.subscriber ?? values.integration) !== undefined && { subscriber: values.subscriber ?? values.integration }),
+      ...(values['event-type'] !== undefined && { eventType: values['event-type'] }),
       ...(values.since !== undefined && { since: time('since', values.since) }),
       ...(values.until !== undefined && { until: time('until', values.until) }),
     };
