@@ -1,16 +1,20 @@
-// Throughput benchmark: starts the real service on a loopback port and measures, per database,
-// (1) a no-op authenticated route (the ceiling: HTTP + auth, no storage), (2) the event gate
-// (durable acknowledgement), (3) lead saves, then (4) how fast the worker drains the events the
-// gate stored. Prints figures; asserts nothing.
+// Throughput benchmark: starts the real service (bench/server.ts) in its own process on a
+// loopback port and measures, per database, (1) a no-op authenticated POST (the ceiling: HTTP +
+// auth + body, no storage), (2) the event gate (durable acknowledgement), (3) lead saves, then
+// (4) how fast one worker drains the events the gate stored. Prints figures; asserts nothing.
+// The load generator is this process: keep-alive connections, one request in flight on each.
 //
 //   npm run bench                                  # both databases, 5 s per scenario
 //   BENCH_DIALECTS=sqlite BENCH_SECONDS=10 BENCH_CONCURRENCY=64 npm run bench
 // PostgreSQL: a scratch database on TEST_POSTGRES_URL's server (default postgres://postgres@127.0.0.1:5432/test).
 //
 // Traffic goes only to 127.0.0.1, bounded in time; every server started here is closed.
-import type { AddressInfo } from 'node:net';
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
 import pino from 'pino';
-import { buildApp } from '../src/app.js';
+import { SubscriberDirectory } from '../src/auth/directory.js';
 import type { Dialect } from '../src/db/connect.js';
 import { Worker } from '../src/pipeline/worker.js';
 import { applyProvisioning } from '../src/provisioning/provisioning.service.js';
@@ -74,7 +78,29 @@ interface Result {
   p99: number;
 }
 
-async function load(url: string, method: string, body: (i: number) => string | undefined): Promise<Result> {
+function post(agent: http.Agent, port: number, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function load(port: number, path: string, body: (i: number) => string): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let errors = 0;
   let counter = 0;
@@ -83,29 +109,41 @@ async function load(url: string, method: string, body: (i: number) => string | u
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < deadline) {
-        const i = counter++;
         const t0 = performance.now();
-        const payload = body(i);
-        const res = await fetch(url, {
-          method,
-          headers: { authorization: AUTH, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(payload === undefined ? {} : { body: payload }),
-        });
-        await res.arrayBuffer();
+        const status = await post(agent, port, path, body(counter++));
         latencies.push(performance.now() - t0);
-        if (res.status !== 200) errors++;
+        if (status !== 200) errors++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   return { requests: latencies.length, errors, perSecond: latencies.length / elapsed, p50: pct(0.5), p99: pct(0.99) };
 }
 
+/** Starts bench/server.ts on the scratch database; resolves with its port and a stop function. */
+async function startServer(databaseUrl: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, WORKER_ENABLED: 'false', LOG_LEVEL: 'silent' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  const port = Number(line.toString().trim());
+  if (!port) throw new Error('bench server did not start');
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
 function row(dialect: string, scenario: string, r: Result): void {
   process.stdout.write(
-    `${dialect.padEnd(9)} ${scenario.padEnd(22)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99
+    `${dialect.padEnd(9)} ${scenario.padEnd(24)} ${r.perSecond.toFixed(0).padStart(7)} req/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99
       .toFixed(2)
       .padStart(7)} ms   (${r.requests} requests, ${r.errors} non-200)\n`,
   );
@@ -117,45 +155,36 @@ async function benchDialect(dialect: Dialect): Promise<void> {
   const { config, db } = scratch;
   try {
     await applyProvisioning(db.kysely, fixture);
-    const app = await buildApp(config, { db, logger: false });
-    app.get('/bench/noop', { onRequest: app.authenticate }, async () => ({ errors: [], warnings: [], requestId: null }));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const server = await startServer(scratch.url);
     try {
-      await load(`${base}/bench/noop`, 'GET', () => undefined); // warm-up: credential cache, JIT
-      row(dialect, 'no-op (auth only)', await load(`${base}/bench/noop`, 'GET', () => undefined));
-      row(
-        dialect,
-        'event gate (durable)',
-        await load(`${base}/service-pre-diag/third-party-events/vehicle-service-chat/v1`, 'POST', () => eventBody),
-      );
-      row(dialect, 'lead save (upsert)', await load(`${base}/leads/v2/dealer/d-1`, 'POST', leadBody));
-
-      const pending = await db.kysely
-        .selectFrom('events')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('status', '=', 'RECEIVED')
-        .executeTakeFirstOrThrow();
-      const worker = new Worker({
-        db,
-        directory: app.directory,
-        log: pino({ level: 'silent' }),
-        config: { ...config.worker, batchSize: 200 },
-      });
-      const t0 = performance.now();
-      let processed = 0;
-      for (;;) {
-        const r = await worker.runOnce();
-        processed += r.processed + r.rejected;
-        if (r.claimed === 0) break;
-      }
-      const secs = (performance.now() - t0) / 1000;
-      process.stdout.write(
-        `${dialect.padEnd(9)} ${'worker drain'.padEnd(22)} ${(processed / secs).toFixed(0).padStart(7)} ev/s    (${processed} of ${Number(pending.n)} events in ${secs.toFixed(1)} s)\n`,
-      );
+      const noop = () => eventBody;
+      await load(server.port, '/bench/noop', noop); // warm-up: credential cache, JIT
+      row(dialect, 'no-op POST (auth only)', await load(server.port, '/bench/noop', noop));
+      row(dialect, 'event gate (durable)', await load(server.port, '/service-pre-diag/third-party-events/vehicle-service-chat/v1', noop));
+      row(dialect, 'lead save (upsert)', await load(server.port, '/leads/v2/dealer/d-1', leadBody));
     } finally {
-      await app.close();
+      await server.stop();
     }
+
+    const pending = await db.kysely
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'RECEIVED')
+      .executeTakeFirstOrThrow();
+    const directory = new SubscriberDirectory(db.kysely);
+    await directory.refresh(true);
+    const worker = new Worker({ db, directory, log: pino({ level: 'silent' }), config: { ...config.worker, batchSize: 200 } });
+    const t0 = performance.now();
+    let processed = 0;
+    for (;;) {
+      const r = await worker.runOnce();
+      processed += r.processed + r.rejected;
+      if (r.claimed === 0) break;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    process.stdout.write(
+      `${dialect.padEnd(9)} ${'worker drain'.padEnd(24)} ${(processed / secs).toFixed(0).padStart(7)} ev/s    (${processed} of ${Number(pending.n)} events in ${secs.toFixed(1)} s)\n`,
+    );
   } finally {
     await scratch.destroy();
   }
