@@ -173,7 +173,12 @@ async function benchDialect(dialect: Dialect): Promise<void> {
       .executeTakeFirstOrThrow();
     const directory = new SubscriberDirectory(db.kysely);
     await directory.refresh(true);
-    const worker = new Worker({ db, directory, log: pino({ level: 'silent' }), config: { ...config.worker, batchSize: 200 } });
+    const worker = new Worker({
+      db,
+      directory,
+      log: pino({ level: 'silent' }),
+      config: { ...config.worker, batchSize: 200, concurrency: Number(process.env.WORKER_CONCURRENCY ?? config.worker.concurrency) },
+    });
     const t0 = performance.now();
     let processed = 0;
     for (;;) {

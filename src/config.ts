@@ -27,6 +27,8 @@ export interface WorkerConfig {
   readonly leaseMs: number;
   /** Attempts before a transiently failing event becomes FAILED (`WORKER_MAX_ATTEMPTS`). */
   readonly maxAttempts: number;
+  /** Events of a batch processed at the same time (`WORKER_CONCURRENCY`). */
+  readonly concurrency: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -87,6 +89,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 60_000),
       leaseMs: integer(env, 'WORKER_LEASE_MS', 30_000, 1000, 3_600_000),
       maxAttempts: integer(env, 'WORKER_MAX_ATTEMPTS', 10, 1, 100),
+      concurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     }),
   } satisfies Config);
 }

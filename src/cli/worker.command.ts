@@ -16,7 +16,8 @@ writes at a time. Pair with WORKER_ENABLED=false on the API processes if you wan
 only ingest. Stops gracefully on SIGINT/SIGTERM (unfinished claims return to the queue).
 
 Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (50), WORKER_POLL_MS (1000),
-WORKER_LEASE_MS (30000), WORKER_MAX_ATTEMPTS (10), PROVISIONING_POLL_MS (500).`;
+WORKER_LEASE_MS (30000), WORKER_MAX_ATTEMPTS (10), WORKER_CONCURRENCY (4),
+PROVISIONING_POLL_MS (500).`;
 
 export const workerCommand: Command = {
   name: 'worker',

@@ -1,8 +1,13 @@
-// Writes an event's outcome. Each write is one transaction guarded by the worker's lease
-// (locked_by): a worker whose lease expired and was taken over writes nothing.
+// Writes events' outcomes. Every write is guarded by the worker's lease (locked_by): a worker
+// whose lease expired and was taken over writes nothing for that event.
 // The chat summary is keyed by request_id, so however often an event is processed — twice by
 // racing workers, or again by a replay — there is exactly one summary per event.
-import type { Kysely, Transaction } from 'kysely';
+//
+// The worker commits a whole batch's outcomes in one transaction of three statements: one fsync
+// and three round trips for up to WORKER_BATCH_SIZE events. Measured on this 2-core machine
+// (PostgreSQL on loopback, ~0.3–0.5 ms per round trip): a statement per event spent 2.5 s storing
+// 1000 events; set-based statements make storing a small part of the drain time.
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, EventRow } from '../db/schema.js';
 import type { Outcome } from './evaluate.js';
 
@@ -13,73 +18,99 @@ export class LeaseLostError extends Error {
   }
 }
 
-async function finishEvent(
-  trx: Transaction<Database>,
-  event: EventRow,
-  workerId: string,
-  changes: Pick<EventRow, 'status' | 'dealer_uuid' | 'errors' | 'warnings' | 'processed_at'> & { last_error?: string | null },
-  now: number,
-): Promise<void> {
-  const result = await trx
-    .updateTable('events')
-    .set({ ...changes, locked_by: null, locked_until: null, updated_at: now })
-    .where('request_id', '=', event.request_id)
-    .where('locked_by', '=', workerId)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new LeaseLostError(event.request_id);
+export interface Completion {
+  readonly event: EventRow;
+  readonly outcome: Outcome;
 }
 
-export async function storeOutcome(db: Kysely<Database>, event: EventRow, workerId: string, outcome: Outcome, now: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    if (outcome.kind === 'rejected') {
-      await finishEvent(
-        trx,
-        event,
-        workerId,
-        {
-          status: 'REJECTED',
-          dealer_uuid: outcome.dealerUuid,
-          errors: JSON.stringify(outcome.errors),
-          warnings: JSON.stringify(outcome.warnings),
-          processed_at: now,
-          last_error: null,
-        },
-        now,
-      );
-      // A replay that now rejects an event withdraws the summary it produced before.
-      await trx.deleteFrom('chat_summaries').where('request_id', '=', event.request_id).execute();
-      return;
-    }
-    await finishEvent(
-      trx,
-      event,
-      workerId,
-      {
-        status: 'PROCESSED',
-        dealer_uuid: outcome.dealerUuid,
-        errors: '[]',
-        warnings: JSON.stringify(outcome.warnings),
-        processed_at: now,
-        last_error: null,
-      },
-      now,
-    );
-    const record = outcome.record;
-    const summary = {
-      dealer_uuid: outcome.dealerUuid,
-      vehicle_uuid: outcome.vehicleUuid,
-      customer_uuid: outcome.customerUuid,
-      vin: typeof record.vin === 'string' ? record.vin : null,
-      chat_code: typeof record.chat_code === 'string' ? record.chat_code : null,
-      event_timestamp: record.event_timestamp,
-      escalation_flag: typeof record.escalation_flag === 'boolean' ? Number(record.escalation_flag) : null,
-      record: JSON.stringify(record),
-      updated_at: now,
-    };
+const summaryColumns = (outcome: Extract<Outcome, { kind: 'processed' }>, now: number) => {
+  const record = outcome.record;
+  return {
+    dealer_uuid: outcome.dealerUuid,
+    vehicle_uuid: outcome.vehicleUuid,
+    customer_uuid: outcome.customerUuid,
+    vin: typeof record.vin === 'string' ? record.vin : null,
+    chat_code: typeof record.chat_code === 'string' ? record.chat_code : null,
+    event_timestamp: record.event_timestamp,
+    escalation_flag: typeof record.escalation_flag === 'boolean' ? Number(record.escalation_flag) : null,
+    record: JSON.stringify(record),
+    updated_at: now,
+  };
+};
+
+/**
+ * Writes outcomes inside `trx` with three set-based statements, whatever the batch size:
+ * 1. one UPDATE … FROM (VALUES …) sets each event's status, errors and warnings — only where
+ *    this worker still holds the lease — and returns the events it updated;
+ * 2. one multi-row upsert of the chat summaries of those that were PROCESSED;
+ * 3. one DELETE of earlier summaries of those now REJECTED (a replay withdraws what it undoes).
+ * Returns the request ids whose lease was lost (nothing was written for them).
+ */
+async function writeOutcomes(trx: Transaction<Database>, completions: readonly Completion[], workerId: string, now: number) {
+  const values = sql.join(
+    completions.map(({ event, outcome }) =>
+      outcome.kind === 'processed'
+        ? sql`(${event.request_id}, ${'PROCESSED'}, ${outcome.dealerUuid}, ${'[]'}, ${JSON.stringify(outcome.warnings)})`
+        : sql`(${event.request_id}, ${'REJECTED'}, ${outcome.dealerUuid}, ${JSON.stringify(outcome.errors)}, ${JSON.stringify(outcome.warnings)})`,
+    ),
+  );
+  // VALUES columns are named column1… on both SQLite and PostgreSQL.
+  const updated = await sql<{ request_id: string }>`
+    UPDATE events SET status = v.column2, dealer_uuid = v.column3, errors = v.column4, warnings = v.column5,
+      processed_at = ${now}, last_error = NULL, locked_by = NULL, locked_until = NULL, updated_at = ${now}
+    FROM (VALUES ${values}) AS v
+    WHERE events.request_id = v.column1 AND events.locked_by = ${workerId}
+    RETURNING events.request_id`.execute(trx);
+  const written = new Set(updated.rows.map((r) => r.request_id));
+
+  const summaries = completions.flatMap(({ event, outcome }) =>
+    outcome.kind === 'processed' && written.has(event.request_id)
+      ? [{ request_id: event.request_id, created_at: now, ...summaryColumns(outcome, now) }]
+      : [],
+  );
+  if (summaries.length > 0) {
     await trx
       .insertInto('chat_summaries')
-      .values({ request_id: event.request_id, created_at: now, ...summary })
-      .onConflict((oc) => oc.column('request_id').doUpdateSet(summary))
+      .values(summaries)
+      .onConflict((oc) =>
+        oc.column('request_id').doUpdateSet((eb) => ({
+          dealer_uuid: eb.ref('excluded.dealer_uuid'),
+          vehicle_uuid: eb.ref('excluded.vehicle_uuid'),
+          customer_uuid: eb.ref('excluded.customer_uuid'),
+          vin: eb.ref('excluded.vin'),
+          chat_code: eb.ref('excluded.chat_code'),
+          event_timestamp: eb.ref('excluded.event_timestamp'),
+          escalation_flag: eb.ref('excluded.escalation_flag'),
+          record: eb.ref('excluded.record'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
       .execute();
-  });
+  }
+  const withdrawn = completions
+    .filter(({ event, outcome }) => outcome.kind === 'rejected' && written.has(event.request_id))
+    .map(({ event }) => event.request_id);
+  if (withdrawn.length > 0) await trx.deleteFrom('chat_summaries').where('request_id', 'in', withdrawn).execute();
+
+  return new Set(completions.map(({ event }) => event.request_id).filter((id) => !written.has(id)));
+}
+
+/** Writes one event's outcome in its own transaction; throws LeaseLostError if the lease was lost. */
+export async function storeOutcome(db: Kysely<Database>, event: EventRow, workerId: string, outcome: Outcome, now: number): Promise<void> {
+  const lost = await storeOutcomes(db, [{ event, outcome }], workerId, now);
+  if (lost.size > 0) throw new LeaseLostError(event.request_id);
+}
+
+/**
+ * Writes a batch of outcomes in one transaction. Returns the request ids whose lease was lost
+ * (nothing was written for them); the others are all committed, or — if this throws — none.
+ */
+export async function storeOutcomes(
+  db: Kysely<Database>,
+  completions: readonly Completion[],
+  workerId: string,
+  now: number,
+): Promise<Set<string>> {
+  if (completions.length === 0) return new Set();
+  return db.transaction().execute((trx) => writeOutcomes(trx, completions, workerId, now));
 }

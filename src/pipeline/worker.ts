@@ -10,8 +10,8 @@ import type { Db } from '../db/connect.js';
 import { isTransientDbError } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';
 import { claimBatch } from './claim.js';
-import { LeaseLostError, storeOutcome } from './complete.js';
-import { evaluateEvent } from './evaluate.js';
+import { type Completion, storeOutcomes } from './complete.js';
+import { evaluateEvent, type Outcome } from './evaluate.js';
 import { recordFailure } from './retry.js';
 
 export interface BatchReport {
@@ -50,51 +50,94 @@ export class Worker {
     await directory.refresh();
     const events = await claimBatch(db, { workerId: this.id, now: clock(), limit: config.batchSize, leaseMs: config.leaseMs });
     const report: BatchReport = { claimed: events.length, processed: 0, rejected: 0, retried: 0, failed: 0, leaseLost: 0 };
-    for (const event of events) {
-      if (this.stopping) break; // the lease returns unfinished events to the queue
-      await this.processOne(event, clock, report);
+
+    // 1. Evaluate: events are independent, so up to `concurrency` at once and their database
+    //    reads overlap (on PostgreSQL; SQLite serializes them on its one connection anyway).
+    const completions: Completion[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < events.length && !this.stopping) {
+        const event = events[next++] as EventRow;
+        try {
+          completions.push({ event, outcome: await this.evaluate(event) });
+        } catch (err) {
+          await this.fail(event, err, clock(), report);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.concurrency, events.length) }, lane));
+    // Events not evaluated because of stop() keep their lease until it expires, then return to the queue.
+
+    // 2. Commit every outcome in one transaction. If that fails, commit them one by one, so that
+    //    one event the database refuses cannot hold back (and exhaust the retries of) its batch.
+    let lost: Set<string>;
+    let settled: readonly Completion[] = completions;
+    try {
+      lost = await storeOutcomes(db.kysely, completions, this.id, clock());
+    } catch (batchErr) {
+      this.options.log.warn({ err: batchErr, events: completions.length }, 'batch commit failed; committing events one by one');
+      lost = new Set();
+      const committed: Completion[] = [];
+      for (const completion of completions) {
+        try {
+          for (const id of await storeOutcomes(db.kysely, [completion], this.id, clock())) lost.add(id);
+          committed.push(completion);
+        } catch (err) {
+          await this.fail(completion.event, err, clock(), report);
+        }
+      }
+      settled = committed;
+    }
+    for (const { event, outcome } of settled) {
+      const eventLog = this.eventLog(event);
+      if (lost.has(event.request_id)) {
+        report.leaseLost++;
+        eventLog.warn('lease lost; another worker owns the event now');
+      } else {
+        report[outcome.kind]++;
+        eventLog.info(
+          { status: outcome.kind === 'processed' ? 'PROCESSED' : 'REJECTED', dealerUuid: outcome.dealerUuid },
+          'event processed',
+        );
+      }
     }
     return report;
   }
 
-  private async processOne(event: EventRow, clock: () => number, report: BatchReport): Promise<void> {
-    const { db, directory, log, config } = this.options;
-    const eventLog = log.child({ requestId: event.request_id, subscriber: event.username, attempt: event.attempts });
+  private eventLog(event: EventRow): FastifyBaseLogger {
+    return this.options.log.child({ requestId: event.request_id, subscriber: event.username, attempt: event.attempts });
+  }
+
+  private async evaluate(event: EventRow): Promise<Outcome> {
+    const { db, directory, config } = this.options;
+    if (event.attempts > config.maxAttempts) {
+      // Claimed more often than allowed: workers died on it (a poison event). Stop here.
+      throw new Error(`event was claimed ${event.attempts} times without completing`);
+    }
+    return evaluateEvent(
+      {
+        db: db.kysely,
+        integrationOf: (u, t) => directory.integrationOf(u, t),
+        principalOf: (u) => directory.principalOf(u),
+        isKnownDealer: (d) => directory.isKnownDealer(d),
+      },
+      event,
+    );
+  }
+
+  /** A transient failure: schedule a retry (or FAILED after the last attempt). */
+  private async fail(event: EventRow, err: unknown, now: number, report: BatchReport): Promise<void> {
+    const eventLog = this.eventLog(event);
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    eventLog[isTransientDbError(err) ? 'warn' : 'error']({ err }, 'event processing failed');
     try {
-      if (event.attempts > config.maxAttempts) {
-        // Claimed more often than allowed: workers died on it (a poison event). Stop here.
-        throw new Error(`event was claimed ${event.attempts} times without completing`);
-      }
-      const outcome = await evaluateEvent(
-        {
-          db: db.kysely,
-          integrationOf: (u, t) => directory.integrationOf(u, t),
-          principalOf: (u) => directory.principalOf(u),
-          isKnownDealer: (d) => directory.isKnownDealer(d),
-        },
-        event,
-      );
-      await storeOutcome(db.kysely, event, this.id, outcome, clock());
-      if (outcome.kind === 'processed') report.processed++;
-      else report.rejected++;
-      eventLog.info({ status: outcome.kind === 'processed' ? 'PROCESSED' : 'REJECTED', dealerUuid: outcome.dealerUuid }, 'event processed');
-    } catch (err) {
-      if (err instanceof LeaseLostError) {
-        report.leaseLost++;
-        eventLog.warn('lease lost; another worker owns the event now');
-        return;
-      }
-      const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      eventLog[isTransientDbError(err) ? 'warn' : 'error']({ err }, 'event processing failed');
-      try {
-        const decision = await recordFailure(db.kysely, event, this.id, detail, clock(), config.maxAttempts);
-        if (decision.kind === 'failed') report.failed++;
-        else report.retried++;
-      } catch (recordErr) {
-        // The database is down: the lease will expire and the event will be claimed again.
-        eventLog.warn({ err: recordErr }, 'could not record the failure; the lease will return the event');
-        report.retried++;
-      }
+      const decision = await recordFailure(this.options.db.kysely, event, this.id, detail, now, this.options.config.maxAttempts);
+      if (decision.kind === 'failed') report.failed++;
+      else report.retried++;
+    } catch (recordErr) {
+      // The database is down: the lease will expire and the event will be claimed again.
+      eventLog.warn({ err: recordErr }, 'could not record the failure; the lease will return the event');
+      report.retried++;
     }
   }
 

@@ -1,0 +1,46 @@
+// The worker commits a batch's outcomes in one transaction. One event the database refuses at
+// commit must not hold back the rest of its batch: they are committed one by one and only the
+// refused event is retried.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { acceptEvent, chatBody, drain, eventRow, eventsFixture, makeWorker } from '../helpers/events.js';
+import { describeEachDialect } from '../helpers/suite.js';
+
+describeEachDialect('pipeline: batch commit', { fixture: eventsFixture }, (ctx) => {
+  test('a batch commits together, and a refused event is isolated from the rest', async () => {
+    const { tdb, app } = ctx();
+    const db = tdb.db.kysely;
+    // A trigger stands in for any per-row refusal by the database (a constraint, bad data…).
+    if (tdb.dialect === 'sqlite') {
+      await sql`CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_summaries WHEN NEW.chat_code = 'POISON'
+        BEGIN SELECT RAISE(ABORT, 'poison refused'); END`.execute(db);
+    } else {
+      await sql`CREATE FUNCTION refuse_poison() RETURNS trigger AS $$
+        BEGIN IF NEW.chat_code = 'POISON' THEN RAISE EXCEPTION 'poison refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`.execute(db);
+      await sql`CREATE TRIGGER refuse_poison BEFORE INSERT ON chat_summaries FOR EACH ROW EXECUTE FUNCTION refuse_poison()`.execute(db);
+    }
+    const good = [];
+    for (let i = 0; i < 5; i++) good.push(await acceptEvent(app, chatBody({ chat_code: `GOOD-${i}` })));
+    const poison = await acceptEvent(app, chatBody({ chat_code: 'POISON' }));
+
+    const now = Date.now();
+    const report = await makeWorker(tdb.db, app.directory, tdb.config.worker).runOnce(now);
+    assert.equal(report.claimed, 6);
+    assert.equal(report.processed, 5);
+    assert.equal(report.retried, 1);
+
+    for (const id of good) assert.equal((await eventRow(db, id)).status, 'PROCESSED');
+    const refused = await eventRow(db, poison);
+    assert.equal(refused.status, 'RECEIVED');
+    assert.equal(refused.attempts, 1);
+    assert.ok(refused.run_after > now, 'scheduled for a retry');
+    assert.match(String(refused.last_error), /poison refused/);
+    assert.equal(refused.locked_by, null);
+
+    // Once the cause is gone, the retry succeeds.
+    await sql`DROP TRIGGER refuse_poison ${sql.raw(tdb.dialect === 'postgres' ? 'ON chat_summaries' : '')}`.execute(db);
+    await drain(makeWorker(tdb.db, app.directory, tdb.config.worker), now + 60_000);
+    assert.equal((await eventRow(db, poison)).status, 'PROCESSED');
+  });
+});
