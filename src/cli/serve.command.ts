@@ -10,7 +10,7 @@ Applies pending database migrations first. Stops gracefully on SIGINT/SIGTERM.
 
 Environment: PORT (8080), HOST (127.0.0.1), DATABASE_URL (SQLite ./data/dealer-gateway.db),
 LOG_LEVEL (info), MAX_BODY_BYTES (1048576), PROVISIONING_POLL_MS (500), WORKER_ENABLED (true),
-and the WORKER_* settings listed by `dealer-gateway worker --help`.`;
+and the WORKER_* settings listed by "dealer-gateway worker --help".`;
 
 export const serveCommand: Command = {
   name: 'serve',

@@ -34,3 +34,18 @@ export async function claimBatch(db: Db, { workerId, now, limit, leaseMs }: Clai
     .execute();
   return rows.sort((a, b) => a.run_after - b.run_after || a.received_at - b.received_at);
 }
+
+/**
+ * Gives back claimed events this worker will not process (it is stopping), so they need not wait
+ * for the lease to expire. The attempt counted at claim time is returned too.
+ */
+export async function releaseClaims(db: Db, workerId: string, requestIds: readonly string[], now: number): Promise<number> {
+  if (requestIds.length === 0) return 0;
+  const result = await db.kysely
+    .updateTable('events')
+    .set({ locked_by: null, locked_until: null, attempts: sql<number>`attempts - 1`, updated_at: now })
+    .where('request_id', 'in', requestIds)
+    .where('locked_by', '=', workerId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -9,7 +9,7 @@ import type { WorkerConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { isTransientDbError } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';
-import { claimBatch } from './claim.js';
+import { claimBatch, releaseClaims } from './claim.js';
 import { type Completion, storeOutcomes } from './complete.js';
 import { evaluateEvent, type Outcome } from './evaluate.js';
 import { recordFailure } from './retry.js';
@@ -66,7 +66,13 @@ export class Worker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(config.concurrency, events.length) }, lane));
-    // Events not evaluated because of stop() keep their lease until it expires, then return to the queue.
+    if (next < events.length) {
+      // stop() was called: hand back what was not started instead of letting leases run out.
+      const unstarted = events.slice(next).map((e) => e.request_id);
+      await releaseClaims(db, this.id, unstarted, clock()).catch((err: unknown) => {
+        this.options.log.warn({ err }, 'could not release claims; their leases will expire');
+      });
+    }
 
     // 2. Commit every outcome in one transaction. If that fails, commit them one by one, so that
     //    one event the database refuses cannot hold back (and exhaust the retries of) its batch.

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
+import { claimBatch, releaseClaims } from '../../src/pipeline/claim.js';
 import { acceptEvent, chatBody, drain, eventRow, eventsFixture, makeWorker } from '../helpers/events.js';
 import { describeEachDialect } from '../helpers/suite.js';
 
@@ -42,5 +43,24 @@ describeEachDialect('pipeline: batch commit', { fixture: eventsFixture }, (ctx) 
     await sql`DROP TRIGGER refuse_poison ${sql.raw(tdb.dialect === 'postgres' ? 'ON chat_summaries' : '')}`.execute(db);
     await drain(makeWorker(tdb.db, app.directory, tdb.config.worker), now + 60_000);
     assert.equal((await eventRow(db, poison)).status, 'PROCESSED');
+  });
+
+  test('claims released by a stopping worker are free at once, without an attempt counted', async () => {
+    const { tdb, app } = ctx();
+    await drain(makeWorker(tdb.db, app.directory, tdb.config.worker), Date.now() + 120_000);
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push(await acceptEvent(app, chatBody({ chat_code: `RELEASE-${i}` })));
+    const now = Date.now();
+    const claimed = await claimBatch(tdb.db, { workerId: 'stopping', now, limit: 10, leaseMs: 30_000 });
+    assert.deepEqual(claimed.map((e) => e.request_id).sort(), [...ids].sort());
+    assert.equal(await releaseClaims(tdb.db, 'someone-else', ids, now), 0, 'only the holder can release');
+    assert.equal(await releaseClaims(tdb.db, 'stopping', ids, now), 3);
+    for (const id of ids) {
+      const row = await eventRow(tdb.db.kysely, id);
+      assert.equal(row.locked_by, null);
+      assert.equal(row.attempts, 0);
+    }
+    const retaken = await claimBatch(tdb.db, { workerId: 'next', now: now + 1, limit: 10, leaseMs: 30_000 });
+    assert.equal(retaken.length, 3, 'claimable right away, not after the lease');
   });
 });
