@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Kysely } from 'kysely';
 import { isPasswordHash } from '../auth/password.js';
+import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
 import { fieldPath } from '../http/validation.js';
 import { compilePartnerSchema, compileTransform } from '../pipeline/rules.js';
@@ -84,12 +85,14 @@ async function integrationProblems(db: Kysely<Database>, file: ProvisioningFile,
   const subscribers = new Set((file.subscribers ?? []).map((s) => s.username));
   const unlisted = [...new Set(integrations.map((x) => x.subscriber))].filter((u) => !subscribers.has(u));
   if (unlisted.length > 0) {
-    const rows = await db.selectFrom('subscribers').select('username').where('username', 'in', unlisted).execute();
+    const rows = await queryInChunks(unlisted, (chunk) =>
+      db.selectFrom('subscribers').select('username').where('username', 'in', chunk).execute(),
+    );
     for (const r of rows) subscribers.add(r.username);
   }
   const mapped = [...new Set(integrations.flatMap((x) => Object.values(x.dealerMap ?? {})))].filter((d) => !knownDealers.has(d));
   if (mapped.length > 0) {
-    const rows = await db.selectFrom('dealers').select('uuid').where('uuid', 'in', mapped).execute();
+    const rows = await queryInChunks(mapped, (chunk) => db.selectFrom('dealers').select('uuid').where('uuid', 'in', chunk).execute());
     for (const r of rows) knownDealers.add(r.uuid);
   }
   for (const [i, x] of integrations.entries()) {
@@ -173,7 +176,7 @@ export async function validateProvisioning(db: Kysely<Database>, doc: unknown): 
   ]);
   const missing = [...referenced].filter((uuid) => !known.has(uuid));
   if (missing.length > 0) {
-    const rows = await db.selectFrom('dealers').select('uuid').where('uuid', 'in', missing).execute();
+    const rows = await queryInChunks(missing, (chunk) => db.selectFrom('dealers').select('uuid').where('uuid', 'in', chunk).execute());
     for (const r of rows) known.add(r.uuid);
   }
   for (const [si, s] of subscribers.entries()) {
@@ -190,15 +193,10 @@ export async function validateProvisioning(db: Kysely<Database>, doc: unknown): 
 
   // Customers and vehicles belong to one dealer for good: leads and events are linked through them.
   if (customers.length > 0) {
-    const existing = await db
-      .selectFrom('customers')
-      .select(['uuid', 'dealer_uuid'])
-      .where(
-        'uuid',
-        'in',
-        customers.map((c) => c.uuid),
-      )
-      .execute();
+    const existing = await queryInChunks(
+      customers.map((c) => c.uuid),
+      (chunk) => db.selectFrom('customers').select(['uuid', 'dealer_uuid']).where('uuid', 'in', chunk).execute(),
+    );
     const owner = new Map(existing.map((r) => [r.uuid, r.dealer_uuid]));
     customers.forEach((c, i) => {
       const current = owner.get(c.uuid);
@@ -208,15 +206,10 @@ export async function validateProvisioning(db: Kysely<Database>, doc: unknown): 
     });
   }
   if (vehicles.length > 0) {
-    const existing = await db
-      .selectFrom('vehicles')
-      .select(['uuid', 'dealer_uuid'])
-      .where(
-        'uuid',
-        'in',
-        vehicles.map((x) => x.v.uuid),
-      )
-      .execute();
+    const existing = await queryInChunks(
+      vehicles.map((x) => x.v.uuid),
+      (chunk) => db.selectFrom('vehicles').select(['uuid', 'dealer_uuid']).where('uuid', 'in', chunk).execute(),
+    );
     const owner = new Map(existing.map((r) => [r.uuid, r.dealer_uuid]));
     for (const x of vehicles) {
       const current = owner.get(x.v.uuid);
