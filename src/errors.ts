@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_INVALID',
   'IDEMPOTENCY_KEY_REUSED',
   'NOT_FOUND',
+  'TOO_MANY_REQUESTS',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
@@ -53,6 +54,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'VEHICLE_NOT_FOUND':
     case 'IDEMPOTENCY_KEY_REUSED':
       return 422;
+    case 'TOO_MANY_REQUESTS':
+      return 429;
     case 'SERVICE_UNAVAILABLE':
       return 503;
     case 'INTERNAL_ERROR':

@@ -7,6 +7,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, IntegrationsTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Credentials } from './basic-auth.js';
+import { Limiter } from './limiter.js';
 import { DECOY_HASH_PROMISE, verifyPassword } from './password.js';
 import { ANY_DEALER, type Scope } from './scopes.js';
 
@@ -74,6 +75,8 @@ export class SubscriberDirectory {
   // not one per request. A password change or a new subscriber invalidates the entry.
   private readonly rejected = new Map<string, { readonly hash: string; readonly until: number }>();
   private readonly cacheKeySecret = randomBytes(32);
+  // libuv runs 4 scrypt computations at once; 64 more may wait (~0.7 s), then callers get 429.
+  private readonly scryptLimiter = new Limiter(4, 64);
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -180,7 +183,8 @@ export class SubscriberDirectory {
     const recent = this.rejected.get(cacheKey);
     if (recent && recent.hash === storedHash && recent.until > Date.now()) throw wrong();
 
-    const ok = await verifyPassword(credentials.password, storedHash || (await DECOY_HASH_PROMISE));
+    const decoy = await DECOY_HASH_PROMISE;
+    const ok = await this.scryptLimiter.run(() => verifyPassword(credentials.password, storedHash || decoy));
     if (!ok || !entry || entry.disabled) {
       if (this.rejected.size >= MAX_CACHED_CREDENTIALS) this.rejected.clear();
       this.rejected.set(cacheKey, { hash: storedHash, until: Date.now() + REJECTION_MEMORY_MS });

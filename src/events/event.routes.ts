@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../auth/auth.plugin.js';
 import { eventStatusParamsSchema, eventStatusResponseSchema, eventsEnvelopeSchema, gateBodyDescription } from './event.schemas.js';
-import { getEventStatus, ingestEvent } from './event.service.js';
+import { assertEventSource, getEventStatus, ingestEvent } from './event.service.js';
 import { VEHICLE_SERVICE_CHAT } from './event-types.js';
 
 export interface EventRoutesOptions {
@@ -21,7 +21,9 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
     BASE,
     {
       config: { envelope: 'events' },
-      onRequest: app.authenticate,
+      // The contract's order: authenticate, then the event source — both before the body is read,
+      // so a caller that is not a partner cannot make the service read (or size-check) anything.
+      onRequest: [app.authenticate, async (request) => assertEventSource(app.directory, principalOf(request), VEHICLE_SERVICE_CHAT)],
       schema: {
         tags: ['events'],
         summary: 'Send a vehicle service chat summary event (asynchronous)',

@@ -8,9 +8,9 @@ import { AppError } from '../errors.js';
 import { resolveDealer } from '../pipeline/dealer.js';
 import { eventFromRow, type StoredEvent } from './event.model.js';
 import * as repo from './event.repository.js';
+import { decodeEventBody, parseEventBody } from './event-body.js';
 import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from './event-types.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export interface IngestResult {
@@ -37,30 +37,6 @@ export function assertEventSource(directory: SubscriberDirectory, principal: Pri
   }
 }
 
-/** The body must be a JSON object in UTF-8. Returns it parsed (for the gate's checks only). */
-export function parseEventBody(body: Buffer): Record<string, unknown> {
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new AppError('INVALID_JSON', 'Request body is not valid UTF-8');
-  }
-  if (text.trim() === '') throw new AppError('INVALID_JSON', 'Request body is empty; a JSON object is required');
-  let value: unknown;
-  try {
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw new AppError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AppError(
-      'BODY_NOT_OBJECT',
-      `Request body must be a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
-    );
-  }
-  return value as Record<string, unknown>;
-}
-
 function checkIdempotencyKey(key: string | undefined): string | null {
   if (key === undefined) return null;
   if (key.trim() === '' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
@@ -78,7 +54,8 @@ export async function ingestEvent(
   const { principal, eventType } = request;
   assertEventSource(directory, principal, eventType);
   const idempotencyKey = checkIdempotencyKey(request.idempotencyKey);
-  const parsed = parseEventBody(request.body);
+  const text = decodeEventBody(request.body);
+  const parsed = parseEventBody(text);
 
   // Without a transform the dealer can be resolved here: refuse a dealer the partner may not
   // write for now (403, nothing stored) rather than accept and reject it later.
@@ -100,7 +77,7 @@ export async function ingestEvent(
       request_id: requestId,
       username: principal.username,
       event_type: eventType,
-      raw_body: request.body.toString('utf8'),
+      raw_body: text,
       body_sha256: bodySha256,
       idempotency_key: idempotencyKey,
       received_at: receivedAt,

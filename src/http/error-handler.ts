@@ -42,7 +42,7 @@ export function classify(err: FastifyError | Error, bodyLimit?: number): ErrorRe
 
 export function sendError(request: FastifyRequest, res: FastifyReply, error: ErrorReply): FastifyReply {
   if (error.status === 401) res.header('www-authenticate', 'Basic realm="dealer-gateway", charset="UTF-8"');
-  if (error.status === 503) res.header('retry-after', '1');
+  if (error.status === 503 || error.status === 429) res.header('retry-after', '1');
   return res.code(error.status).send(errorBody(envelopeOf(request), request, error));
 }
 

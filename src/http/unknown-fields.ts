@@ -22,3 +22,15 @@ export function unknownFields(schema: unknown, value: unknown, path = ''): strin
   }
   return found;
 }
+
+/** A partner may send any number of extra fields; the answer names this many, then counts the rest. */
+export const MAX_UNKNOWN_FIELD_WARNINGS = 20;
+
+/** One warning message per unknown field, at most MAX_UNKNOWN_FIELD_WARNINGS, then a summary. */
+export function unknownFieldMessages(paths: readonly string[], ignoredBy: string): string[] {
+  const messages = paths.slice(0, MAX_UNKNOWN_FIELD_WARNINGS).map((path) => `Field '${path}' is not part of ${ignoredBy} and was ignored`);
+  if (paths.length > MAX_UNKNOWN_FIELD_WARNINGS) {
+    messages.push(`${paths.length - MAX_UNKNOWN_FIELD_WARNINGS} more unknown fields were ignored`);
+  }
+  return messages;
+}

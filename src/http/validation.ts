@@ -4,6 +4,7 @@
 import { Ajv, type ErrorObject, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { describeJsonProblem, inspectJson } from './json-shape.js';
 
 /** `yyyy-MM-dd HH:mm:ss` followed by `Z` or a numeric offset (`+0530`, `+05:30`, `-08`). */
 export const LEAD_DATETIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(Z|[+-]\d{2}(?::?\d{2})?)$/;
@@ -56,37 +57,24 @@ function makeAjv(options: Options): Ajv {
   return ajv;
 }
 
-/** The path of the first string (or key) holding U+0000, if any. */
-export function findNulCharacter(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = Array.isArray(value) ? `${path}/${key}` : `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    if (key.includes('\u0000')) return childPath;
-    const found = findNulCharacter(child, childPath);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 export function createValidatorCompiler(): FastifySchemaCompiler<object> {
   const bodies = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
   const strings = makeAjv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
   return ({ schema, httpPart }) => {
     const validate = (httpPart === 'body' ? bodies : strings).compile(schema);
-    // U+0000 is valid JSON but no PostgreSQL text value can hold it: refuse it in every input
-    // (a 400 naming the field) instead of failing in the database with a 500.
+    // U+0000 and absurd nesting are refused in every input (a 400 naming the field) instead of
+    // failing later in the database or in recursive code with a 500. See json-shape.ts.
     const checked = (data: unknown): boolean => {
-      if (!validate(data)) {
-        checked.errors = validate.errors;
+      const problem = inspectJson(data);
+      if (problem !== undefined) {
+        checked.errors = [
+          { keyword: 'json', instancePath: problem.pointer, schemaPath: '', params: {}, message: describeJsonProblem(problem) },
+        ];
         return false;
       }
-      const at = findNulCharacter(data);
-      checked.errors =
-        at === undefined
-          ? null
-          : [{ keyword: 'nul', instancePath: at, schemaPath: '', params: {}, message: 'must not contain the NUL character (U+0000)' }];
-      return at === undefined;
+      const valid = validate(data);
+      checked.errors = valid ? null : validate.errors;
+      return valid;
     };
     checked.errors = null as ErrorObject[] | null | undefined;
     return checked;

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, LeadRow } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { unknownFields } from '../http/unknown-fields.js';
+import { unknownFieldMessages, unknownFields } from '../http/unknown-fields.js';
 import { formatLeadDateTime, parseLeadDateTime } from '../http/validation.js';
 import { leadKey } from './lead.key.js';
 import type { Lead, LeadInput, LeadWarning, SaveLeadRequest, SaveLeadResult } from './lead.model.js';
@@ -68,10 +68,9 @@ async function checkReferences(db: Kysely<Database>, dealerUuid: string, lead: L
 }
 
 export async function saveLead(db: Kysely<Database>, dealerUuid: string, body: SaveLeadRequest): Promise<SaveLeadResult> {
-  const warnings: LeadWarning[] = unknownFields(saveLeadBodySchema, body).map((field) => ({
-    warningCode: 'UNKNOWN_FIELD',
-    warningDescription: `Field '${field}' is not part of the lead contract and was ignored`,
-  }));
+  const warnings: LeadWarning[] = unknownFieldMessages(unknownFields(saveLeadBodySchema, body), 'the lead contract').map(
+    (warningDescription) => ({ warningCode: 'UNKNOWN_FIELD', warningDescription }),
+  );
   const { lead, lastContactAt } = normalizeLead(body);
   warnings.push(...(await checkReferences(db, dealerUuid, lead)));
 

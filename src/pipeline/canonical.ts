@@ -3,7 +3,8 @@
 // warning. Optional fields may be absent or null.
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { describeValidationError, findNulCharacter } from '../http/validation.js';
+import { inspectJson } from '../http/json-shape.js';
+import { describeValidationError } from '../http/validation.js';
 import type { EventError } from './codes.js';
 
 const optionalString = { type: ['string', 'null'], maxLength: 10000 } as const;
@@ -69,7 +70,7 @@ export function canonicalProblems(record: Record<string, unknown>): EventError[]
   // These fields become columns and lookup keys, and PostgreSQL text cannot hold U+0000. (Inside
   // the stored JSON record it is escaped, so free text such as summary may contain it.)
   for (const field of COLUMN_FIELDS) {
-    if (findNulCharacter(record[field]) !== undefined) {
+    if (inspectJson(record[field])?.kind === 'nul') {
       problems.push({ errorCode: 'INVALID_FIELD', errorMessage: `Field '${field}' must not contain the NUL character (U+0000)` });
     }
   }

@@ -5,7 +5,9 @@
 import type { Kysely } from 'kysely';
 import { hasScope, type Integration, type Principal } from '../auth/directory.js';
 import type { Database, EventRow } from '../db/schema.js';
+import { parseEventText } from '../events/event-body.js';
 import { VEHICLE_SERVICE_CHAT_SCOPE } from '../events/event-types.js';
+import { unknownFieldMessages } from '../http/unknown-fields.js';
 import { describeValidationError } from '../http/validation.js';
 import { type CanonicalRecord, canonicalProblems, pickCanonical } from './canonical.js';
 import type { EventError, EventWarning } from './codes.js';
@@ -31,9 +33,6 @@ export type Outcome =
       readonly warnings: EventWarning[];
     }
   | { readonly kind: 'rejected'; readonly dealerUuid: string | null; readonly errors: EventError[]; readonly warnings: EventWarning[] };
-
-/** Unknown-field warnings beyond this many are summarized in one. */
-const MAX_FIELD_WARNINGS = 20;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -108,8 +107,7 @@ export async function evaluateEvent(ctx: EvaluationContext, event: EventRow): Pr
     return rejected();
   }
 
-  const text = event.raw_body.charCodeAt(0) === 0xfeff ? event.raw_body.slice(1) : event.raw_body;
-  const raw = JSON.parse(text) as Record<string, unknown>; // the gate stored only JSON objects
+  const raw = parseEventText(event.raw_body) as Record<string, unknown>; // the gate stored only JSON objects
 
   if (integration.schema !== null) {
     const validate = compilePartnerSchema(integration.schema);
@@ -143,14 +141,8 @@ export async function evaluateEvent(ctx: EvaluationContext, event: EventRow): Pr
   const dealerField = integration.dealerIdField.split('.')[0] as string;
   const { record, dropped } = pickCanonical(transformed);
   const unknown = dropped.filter((path) => path !== dealerField && !path.startsWith(`${dealerField}.`));
-  for (const path of unknown.slice(0, MAX_FIELD_WARNINGS)) {
-    warnings.push({ warningCode: 'UNKNOWN_FIELD', warningMessage: `Field '${path}' is not part of the chat summary and was ignored` });
-  }
-  if (unknown.length > MAX_FIELD_WARNINGS) {
-    warnings.push({
-      warningCode: 'UNKNOWN_FIELD',
-      warningMessage: `${unknown.length - MAX_FIELD_WARNINGS} more unknown fields were ignored`,
-    });
+  for (const warningMessage of unknownFieldMessages(unknown, 'the chat summary')) {
+    warnings.push({ warningCode: 'UNKNOWN_FIELD', warningMessage });
   }
 
   const canonical = {

@@ -1,7 +1,8 @@
 // Transient failures (the database, a bug) are retried with capped exponential backoff:
 // 1 s, 2 s, 4 s … capped at 5 min, ±20 % jitter so a burst of failures does not retry in
-// lockstep. With the default 10 attempts an event keeps trying for about 15 minutes — long enough
-// to ride out a database restart — and then becomes FAILED for an operator to replay.
+// lockstep. With the default 10 attempts an event keeps trying for about 8.5 minutes (1 + 2 + … +
+// 256 s) — long enough to ride out a database restart — then becomes FAILED for an operator to
+// replay.
 import type { Kysely } from 'kysely';
 import type { Database, EventRow } from '../db/schema.js';
 import type { EventError } from './codes.js';

@@ -5,8 +5,13 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import jsonata from 'jsonata';
 
-const partnerAjv = new Ajv({ allErrors: true, strict: false });
-addFormats.default(partnerAjv);
+// One Ajv instance per schema: Ajv registers every schema it compiles by its $id, so a shared
+// instance would refuse a changed schema that keeps its $id, or resolve $refs against the old one.
+function newPartnerAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  return ajv;
+}
 
 const MAX_CACHED = 500;
 const schemas = new Map<string, ValidateFunction>();
@@ -24,7 +29,7 @@ function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
 /** Compiles a partner JSON Schema; throws an Error with Ajv's message when it is not valid. */
 export function compilePartnerSchema(schema: object | boolean): ValidateFunction {
   const key = JSON.stringify(schema);
-  return remember(schemas, key, () => partnerAjv.compile(schema));
+  return remember(schemas, key, () => newPartnerAjv().compile(schema));
 }
 
 /** Compiles a JSONata expression; throws an Error naming the position when it does not parse. */

@@ -153,7 +153,11 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
     // then run one after the other (PostgreSQL row lock), and on SQLite the transaction holds the
     // write lock from the start — a read-then-write transaction could otherwise fail with
     // SQLITE_BUSY when the service commits between its read and its first write.
-    await trx.updateTable('provisioning_state').set((eb) => ({ revision: eb.ref('revision') })).where('id', '=', 1).execute();
+    await trx
+      .updateTable('provisioning_state')
+      .set((eb) => ({ revision: eb.ref('revision') }))
+      .where('id', '=', 1)
+      .execute();
     const report = { dealers: tally(), subscribers: tally(), customers: tally(), vehicles: tally(), integrations: tally() };
     // Parents before children: dealers, subscribers (then their grants), customers, vehicles, integrations.
     await syncRows(
