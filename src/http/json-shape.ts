@@ -7,7 +7,7 @@ export const MAX_JSON_DEPTH = 64;
 
 export type JsonProblem = { readonly kind: 'nul'; readonly pointer: string } | { readonly kind: 'depth'; readonly pointer: string };
 
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** The first problem found (as a JSON pointer such as `/services/0/code`), or undefined. */
 export function inspectJson(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonProblem | undefined {
@@ -21,7 +21,7 @@ export function inspectJson(value: unknown, maxDepth = MAX_JSON_DEPTH): JsonProb
     if (current === null || typeof current !== 'object') continue;
     if (depth >= maxDepth) return { kind: 'depth', pointer };
     for (const [key, child] of Object.entries(current)) {
-      const childPointer = `${pointer}/${Array.isArray(current) ? key : escape(key)}`;
+      const childPointer = `${pointer}/${Array.isArray(current) ? key : pointerToken(key)}`;
       if (key.includes('\u0000')) return { kind: 'nul', pointer: childPointer };
       stack.push({ value: child, pointer: childPointer, depth: depth + 1 });
     }
