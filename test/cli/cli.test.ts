@@ -15,10 +15,9 @@ import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
-import { ADMIN_POSTGRES_URL, testDialects } from '../helpers/databases.js';
+import { exited, isRunning, killAll, ROOT, type RunResult, run, show, start } from '../helpers/cli.js';
+import { createTestDatabase, testDialects } from '../helpers/databases.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'dealer-gateway.js');
 const DEMO = join(ROOT, 'examples', 'demo.json');
 const DEMO_DOC = JSON.parse(readFileSync(DEMO, 'utf8')) as {
   dealers: unknown[];
@@ -32,68 +31,6 @@ const DEMO_COUNTS = {
   vehicles: DEMO_DOC.customers.reduce((n, c) => n + (c.vehicles?.length ?? 0), 0),
 };
 const COMMANDS = ['serve', 'migrate', 'apply', 'hash-password'] as const;
-const RUN_TIMEOUT_MS = 60_000;
-
-interface RunResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const children = new Set<ChildProcess>();
-const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
-
-after(() => {
-  for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
-});
-
-/** The environment of a child: ours, minus the test runner's, plus `env`. */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const { NODE_TEST_CONTEXT: _ignored, ...rest } = process.env;
-  return { ...rest, LOG_LEVEL: 'info', ...env };
-}
-
-function start(args: readonly string[], env: Record<string, string>): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stderr += chunk;
-  });
-  return Object.assign(child, { output });
-}
-
-function exited(child: ReturnType<typeof start>, timeoutMs = RUN_TIMEOUT_MS): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`dealer-gateway did not exit within ${timeoutMs} ms\nstdout: ${child.output.stdout}\nstderr: ${child.output.stderr}`),
-      );
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: child.output.stdout, stderr: child.output.stderr });
-    });
-  });
-}
-
-/** Runs `dealer-gateway ...args` to completion, with `input` on stdin. */
-async function run(args: readonly string[], env: Record<string, string>, input = ''): Promise<RunResult> {
-  const child = start(args, env);
-  child.stdin?.end(input);
-  return exited(child);
-}
-
-const show = (r: RunResult) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -109,24 +46,8 @@ async function freePort(): Promise<number> {
 
 /** A database nothing has touched yet (not migrated), and how to remove it. */
 async function freshDatabase(dialect: Dialect): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'dg-cli-'));
-    return { url: `sqlite:${join(dir, 'cli.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const name = `dg_cli_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = async (text: string) => {
-    const client = new pg.Client({ connectionString: ADMIN_POSTGRES_URL });
-    await client.connect();
-    try {
-      await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(ADMIN_POSTGRES_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  const tdb = await createTestDatabase(dialect, {}, { migrate: false });
+  return { url: tdb.url, drop: () => tdb.destroy() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +167,7 @@ for (const dialect of testDialects()) {
       dir = mkdtempSync(join(tmpdir(), 'dg-cli-files-'));
     });
     after(async () => {
-      for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
+      killAll();
       await drop?.();
       rmSync(dir, { recursive: true, force: true });
     });

@@ -11,71 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { type Child, exited, isRunning, killAll, type RunResult, run as runCli, show, start } from '../helpers/cli.js';
 import { acceptEvent, chatBody, eventRow, eventsFixture } from '../helpers/events.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'dealer-gateway.js');
-const RUN_TIMEOUT_MS = 60_000;
 const PROCESS_TIMEOUT_MS = 30_000;
-
-interface RunResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-type Child = ChildProcess & { output: { stdout: string; stderr: string } };
-
-const children = new Set<ChildProcess>();
-const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
-
-after(() => {
-  for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
-});
-
-function start(args: readonly string[], env: Record<string, string>): Child {
-  const { NODE_TEST_CONTEXT: _ignored, ...rest } = process.env;
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...rest, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const output = { stdout: '', stderr: '' };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    output.stderr += chunk;
-  });
-  return Object.assign(child, { output });
-}
-
-function exited(child: Child, timeoutMs = RUN_TIMEOUT_MS): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    if (!isRunning(child)) {
-      resolve({ code: child.exitCode, signal: child.signalCode, stdout: child.output.stdout, stderr: child.output.stderr });
-      return;
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`dealer-gateway did not exit within ${timeoutMs} ms\nstdout: ${child.output.stdout}\nstderr: ${child.output.stderr}`),
-      );
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: child.output.stdout, stderr: child.output.stderr });
-    });
-  });
-}
-
-const show = (r: RunResult) => `exit ${r.code} (signal ${r.signal})\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 describe('dealer-gateway worker and events commands [sqlite file]', () => {
   let dir: string;
@@ -85,7 +24,7 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
   let rejectedId: string;
   const processedBody = JSON.stringify(chatBody({ chat_code: 'CLI-1' }));
 
-  const run = (args: readonly string[]) => exited(start(args, env));
+  const run = (args: readonly string[]) => runCli(args, env);
 
   /** Waits until every event is out of RECEIVED (the worker took it), or fails after PROCESS_TIMEOUT_MS. */
   async function awaitProcessed(ids: readonly string[], worker: Child): Promise<void> {
@@ -127,7 +66,7 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
   });
 
   after(async () => {
-    for (const child of children) if (isRunning(child)) child.kill('SIGKILL');
+    killAll();
     await app?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

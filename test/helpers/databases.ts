@@ -41,7 +41,11 @@ async function adminQuery(text: string): Promise<void> {
   }
 }
 
-export async function createTestDatabase(dialect: Dialect, env: Record<string, string> = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  options: { readonly migrate?: boolean } = {},
+): Promise<TestDatabase> {
   let url: string;
   let cleanup: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -58,8 +62,10 @@ export async function createTestDatabase(dialect: Dialect, env: Record<string, s
   }
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false', ...env });
   const db = connect(config.database);
-  const outcome = await migrateToLatest(db.kysely);
-  if (outcome.error !== undefined) throw outcome.error;
+  if (options.migrate !== false) {
+    const outcome = await migrateToLatest(db.kysely);
+    if (outcome.error !== undefined) throw outcome.error;
+  }
   const extra: Db[] = [];
   return {
     dialect,
