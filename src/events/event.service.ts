@@ -2,7 +2,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
-import { hasScope, holdsScopeAnywhere, type Principal, type SubscriberDirectory } from '../auth/directory.js';
+import { hasScope, holdsScopeAnywhere, type Integration, type Principal, type SubscriberDirectory } from '../auth/directory.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { resolveDealer } from '../pipeline/dealer.js';
@@ -26,8 +26,11 @@ export interface IngestRequest {
   readonly idempotencyKey: string | undefined;
 }
 
-/** Step 2: only partners with an active integration for this event type may send it. */
-export function assertEventSource(directory: SubscriberDirectory, principal: Principal, eventType: EventType): void {
+/**
+ * Step 2: only partners with an active integration for this event type may send it. The route
+ * runs this before the body is read; ingestEvent runs it again so the service holds its own rule.
+ */
+export function assertEventSource(directory: SubscriberDirectory, principal: Principal, eventType: EventType): Integration {
   const integration = directory.integrationOf(principal.username, eventType);
   if (!integration?.active || !holdsScopeAnywhere(principal, VEHICLE_SERVICE_CHAT_SCOPE)) {
     throw new AppError(
@@ -35,6 +38,7 @@ export function assertEventSource(directory: SubscriberDirectory, principal: Pri
       `Subscriber ${principal.username} has no active ${eventType} integration with scope ${VEHICLE_SERVICE_CHAT_SCOPE}; the event was discarded`,
     );
   }
+  return integration;
 }
 
 function checkIdempotencyKey(key: string | undefined): string | null {
@@ -52,15 +56,14 @@ export async function ingestEvent(
   request: IngestRequest,
 ): Promise<IngestResult> {
   const { principal, eventType } = request;
-  assertEventSource(directory, principal, eventType);
+  const integration = assertEventSource(directory, principal, eventType);
   const idempotencyKey = checkIdempotencyKey(request.idempotencyKey);
   const text = decodeEventBody(request.body);
   const parsed = parseEventBody(text);
 
   // Without a transform the dealer can be resolved here: refuse a dealer the partner may not
   // write for now (403, nothing stored) rather than accept and reject it later.
-  const integration = directory.integrationOf(principal.username, eventType);
-  if (integration && integration.transform === null) {
+  if (integration.transform === null) {
     const resolved = resolveDealer(parsed, integration, (uuid) => directory.isKnownDealer(uuid));
     if ('dealerUuid' in resolved && !hasScope(principal, VEHICLE_SERVICE_CHAT_SCOPE, resolved.dealerUuid)) {
       throw new AppError('INVALID_SCOPE_DEALER', `Subscriber lacks scope ${VEHICLE_SERVICE_CHAT_SCOPE} for dealer ${resolved.dealerUuid}`);
