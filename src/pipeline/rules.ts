@@ -14,6 +14,13 @@ function newPartnerAjv(): Ajv {
 }
 
 const MAX_CACHED = 500;
+
+/**
+ * An expression that loops or recurses without end fails (TRANSFORM_FAILED) instead of stalling
+ * the worker: JSONata checks these bounds at every evaluation step. A real transformation of a
+ * 1 MiB chat takes milliseconds; 500 ms is a generous ceiling that still bounds the damage.
+ */
+const TRANSFORM_GUARDRAILS = { timeout: 500, stack: 1000 };
 const schemas = new Map<string, ValidateFunction>();
 const transforms = new Map<string, jsonata.Expression>();
 
@@ -36,7 +43,7 @@ export function compilePartnerSchema(schema: object | boolean): ValidateFunction
 export function compileTransform(expression: string): jsonata.Expression {
   return remember(transforms, expression, () => {
     try {
-      return jsonata(expression);
+      return jsonata(expression, TRANSFORM_GUARDRAILS);
     } catch (err) {
       const e = err as { message?: string; position?: number; token?: string };
       const where = e.position !== undefined ? ` at position ${e.position}` : '';
