@@ -18,11 +18,6 @@ export interface ErrorReply {
   readonly message: string;
 }
 
-export interface WarningItem {
-  readonly warningCode: string;
-  readonly warningMessage: string;
-}
-
 export function envelopeOf(request: FastifyRequest): Envelope {
   const fromRoute = request.routeOptions.config?.envelope;
   if (fromRoute) return fromRoute;
