@@ -1,7 +1,7 @@
 // buildApp(config) assembles the HTTP application: plugins first, then feature routes.
 // It does not listen; server.ts does. Tests call it with their own database and use inject().
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
 import type { Config } from './config.js';
@@ -9,9 +9,12 @@ import { connect, type Db } from './db/connect.js';
 import dbPlugin from './db/db.plugin.js';
 import { migrateToLatest } from './db/migrate.js';
 import eventRoutes from './events/event.routes.js';
-import errorHandling from './http/error-handler.js';
+import admission from './http/admission.js';
+import errorHandling, { frameworkErrors } from './http/error-handler.js';
 import healthRoutes from './http/health.routes.js';
+import { jsonBodyParser } from './http/json-body.js';
 import openapi from './http/openapi.js';
+import { clientErrorHandler } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
 import { loggerOptions } from './logger.js';
@@ -23,6 +26,8 @@ export interface AppOptions {
   readonly db?: Db;
   /** Logger override (tests pass false). */
   readonly logger?: boolean | ReturnType<typeof loggerOptions>;
+  /** A logger the caller already made (server.ts, so start-up failures log as JSON too). */
+  readonly loggerInstance?: FastifyBaseLogger;
   /** Called after the gate durably stored an event (the in-process worker's wake-up). */
   readonly onEventStored?: () => void;
 }
@@ -40,26 +45,51 @@ export async function openDatabase(config: Config): Promise<Db> {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const ownsDb = options.db === undefined;
   const db = options.db ?? (await openDatabase(config));
+  const limits = config.http;
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config.logLevel),
+    loggerInstance: options.loggerInstance,
+    logger: options.loggerInstance ? undefined : (options.logger ?? loggerOptions(config.logLevel)),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.maxBodyBytes,
-    return503OnClosing: true,
+    // Slow clients (docs/operations.md, "Limits and timeouts"): Node answers 408 through
+    // clientErrorHandler once headers or the whole request take too long, checked every second.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1000, requireHostHeader: false },
+    // admission.ts answers requests that arrive while closing, in our envelopes.
+    return503OnClosing: false,
+    // Path parameters are bounded by their schemas (a clear 400), not by the router's 100.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { coerceTypes: false } },
   });
-  app.setValidatorCompiler(createValidatorCompiler());
-  // JSON only (415 otherwise); the event gate installs its own raw-bytes parser in its scope.
-  app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+  app.server.maxConnections = limits.maxConnections;
+  let dropped = 0;
+  app.server.on('drop', () => {
+    // Logged at most once a second with the count, so a storm cannot flood the log.
+    if (dropped++ === 0) {
+      setTimeout(() => {
+        app.log.warn({ dropped, maxConnections: limits.maxConnections }, 'connections refused: MAX_CONNECTIONS reached');
+        dropped = 0;
+      }, 1000).unref();
+    }
   });
+  // An Expect other than 100-continue: serve the request as if it were absent (RFC 9110 allows
+  // it) instead of Node's bare 417, so every answer goes through our handlers and envelopes.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
+  app.setValidatorCompiler(createValidatorCompiler());
+  // JSON only (415 otherwise), strictly UTF-8; the event gate installs its own raw-bytes parser.
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonBodyParser(app));
 
-  const directory = new SubscriberDirectory(db.kysely);
+  const directory = new SubscriberDirectory(db.kysely, config.authThrottle);
   await directory.refresh(true);
   directory.start(config.provisioningPollMs, (err) => app.log.warn({ err }, 'provisioning refresh failed'));
 
   await app.register(errorHandling);
+  await app.register(admission, { maxInFlight: limits.maxInFlight });
   await app.register(dbPlugin, { db });
   await app.register(authPlugin, { directory });
   await app.register(openapi, { version: VERSION });

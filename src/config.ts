@@ -16,6 +16,36 @@ export interface Config {
   /** Run the event pipeline worker inside the API process (`WORKER_ENABLED`). */
   readonly workerEnabled: boolean;
   readonly worker: WorkerConfig;
+  readonly http: HttpLimits;
+  readonly authThrottle: AuthThrottleConfig;
+}
+
+/** What one slow or greedy client may hold; see docs/operations.md ("Limits and timeouts"). */
+export interface HttpLimits {
+  /** Time to receive a request's headers (`HEADERS_TIMEOUT_MS`); then 408 and the connection closes. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, body included (`REQUEST_TIMEOUT_MS`). */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (`KEEP_ALIVE_TIMEOUT_MS`). */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections beyond which new ones are closed at once (`MAX_CONNECTIONS`). */
+  readonly maxConnections: number;
+  /** Requests being worked on at once; beyond it a fast 503 with Retry-After (`MAX_IN_FLIGHT`). */
+  readonly maxInFlight: number;
+  /** The listen backlog: connections the kernel queues before we accept them (`LISTEN_BACKLOG`). */
+  readonly listenBacklog: number;
+  /** Longest a graceful shutdown may take before the process gives up and exits 1 (`SHUTDOWN_TIMEOUT_MS`). */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Failed-authentication throttling; see docs/api.md ("Authentication failures and lockout"). */
+export interface AuthThrottleConfig {
+  /** Failures one username may see in a window before it is locked for the rest of it (`AUTH_MAX_FAILURES_PER_USERNAME`). */
+  readonly maxFailuresPerUsername: number;
+  /** Failures one client address may cause in a window (`AUTH_MAX_FAILURES_PER_ADDRESS`). */
+  readonly maxFailuresPerAddress: number;
+  /** The window, and so the longest lockout (`AUTH_FAILURE_WINDOW_MS`). */
+  readonly windowMs: number;
 }
 
 export interface WorkerConfig {
@@ -90,6 +120,20 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: integer(env, 'WORKER_LEASE_MS', 30_000, 1000, 3_600_000),
       maxAttempts: integer(env, 'WORKER_MAX_ATTEMPTS', 10, 1, 100),
       concurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
+    }),
+    http: Object.freeze({
+      headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+      keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
+      maxConnections: integer(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
+      maxInFlight: integer(env, 'MAX_IN_FLIGHT', 256, 1, 100_000),
+      listenBacklog: integer(env, 'LISTEN_BACKLOG', 511, 1, 65_535),
+      shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),
+    }),
+    authThrottle: Object.freeze({
+      maxFailuresPerUsername: integer(env, 'AUTH_MAX_FAILURES_PER_USERNAME', 10, 1, 1_000_000),
+      maxFailuresPerAddress: integer(env, 'AUTH_MAX_FAILURES_PER_ADDRESS', 30, 1, 1_000_000),
+      windowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
     }),
   } satisfies Config);
 }

@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'WRONG_CREDENTIAL',
   'INVALID_SCOPE_DEALER',
   'INVALID_EVENT_SOURCE',
+  'MALFORMED_REQUEST',
   'INVALID_JSON',
   'BODY_NOT_OBJECT',
   'UNSUPPORTED_MEDIA_TYPE',
@@ -20,6 +21,9 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_INVALID',
   'IDEMPOTENCY_KEY_REUSED',
   'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'REQUEST_TIMEOUT',
+  'HEADERS_TOO_LARGE',
   'TOO_MANY_REQUESTS',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
@@ -36,6 +40,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'INVALID_SCOPE_DEALER':
     case 'INVALID_EVENT_SOURCE':
       return 403;
+    case 'MALFORMED_REQUEST':
     case 'INVALID_JSON':
     case 'BODY_NOT_OBJECT':
     case 'VALIDATION_FAILED':
@@ -46,6 +51,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'EVENT_NOT_FOUND':
     case 'NOT_FOUND':
       return 404;
+    case 'METHOD_NOT_ALLOWED':
+      return 405;
+    case 'REQUEST_TIMEOUT':
+      return 408;
+    case 'HEADERS_TOO_LARGE':
+      return 431;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':
@@ -74,6 +85,8 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For 429 and 503: when the caller may try again (the Retry-After header, in seconds). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.statusCode = httpStatusOf(code);

@@ -1,31 +1,65 @@
-// Starts the service: build the app, listen, and shut down gracefully on SIGINT/SIGTERM
-// (stop accepting, finish in-flight requests, stop the worker, close the database).
+// Runs the service: build the app, listen, and stop gracefully on SIGINT/SIGTERM. Nothing else.
+//
+// Exit codes (docs/operations.md): 0 after a graceful stop; 1 when the service cannot start
+// (database, port in use, bad config) or a shutdown outlasts SHUTDOWN_TIMEOUT_MS.
 import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { loggerOptions } from './logger.js';
 
-export async function startServer(config: Config): Promise<FastifyInstance> {
-  const app = await buildApp(config);
-  let closing = false;
-  const shutdown = (signal: string) => {
-    if (closing) return;
-    closing = true;
-    app.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      app.log.error('graceful shutdown timed out; exiting');
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  await app.listen({ port: config.port, host: config.host });
-  return app;
+/**
+ * Graceful stop: new requests get a 503 (load-shedding.ts), in-flight requests finish, the
+ * worker hands back its claims, the database closes — or the process exits 1 past the deadline.
+ */
+function stopOnSignals(app: FastifyInstance, log: Logger, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      // A second signal while draining is ignored: the deadline below bounds the wait anyway.
+      process.on('SIGINT', () => {});
+      process.on('SIGTERM', () => {});
+      log.info({ signal }, 'shutting down');
+      const deadline = setTimeout(() => {
+        log.error({ timeoutMs }, 'graceful shutdown timed out');
+        resolve(1);
+      }, timeoutMs);
+      app.close().then(
+        () => {
+          clearTimeout(deadline);
+          log.info('stopped');
+          resolve(0);
+        },
+        (err: unknown) => {
+          clearTimeout(deadline);
+          log.error({ err }, 'error during shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** Starts the service and resolves with the process exit code once it has stopped. */
+export async function runServer(config: Config): Promise<number> {
+  const log = pino(loggerOptions(config.logLevel));
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, { loggerInstance: log });
+  } catch (err) {
+    log.fatal({ err }, 'cannot start: the database could not be opened or migrated');
+    return 1;
+  }
+  const stopped = stopOnSignals(app, log, config.http.shutdownTimeoutMs);
+  try {
+    await app.listen({ port: config.port, host: config.host, backlog: config.http.listenBacklog });
+  } catch (err) {
+    log.fatal({ err, host: config.host, port: config.port }, `cannot listen on ${config.host}:${config.port}`);
+    await app.close().catch((closeErr: unknown) => log.error({ err: closeErr }, 'error while closing after a failed start'));
+    return 1;
+  }
+  return stopped;
 }

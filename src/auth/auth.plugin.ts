@@ -31,7 +31,7 @@ export default fp(
     app.decorateRequest('principal', null);
 
     const authenticate: onRequestAsyncHookHandler = async (request) => {
-      const principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization));
+      const principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization), request.ip);
       request.principal = principal;
       request.log = request.log.child({ subscriber: principal.username });
     };

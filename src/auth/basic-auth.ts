@@ -6,15 +6,35 @@ export interface Credentials {
   readonly password: string;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes base64 only when it is the one canonical encoding of its bytes (padding optional):
+ * Node's decoder ignores trailing garbage, so `dXNlcjpwdw` + `x` would otherwise authenticate
+ * as `dXNlcjpwdw`, and one credential would have many spellings.
+ */
+function strictBase64(token: string): Buffer | undefined {
+  const bytes = Buffer.from(token, 'base64');
+  const canonical = bytes.toString('base64');
+  return token === canonical || token === canonical.replace(/=+$/, '') ? bytes : undefined;
+}
+
 export function parseBasicAuth(header: string | undefined): Credentials {
   if (header === undefined || header.trim() === '') {
     throw new AppError('NULL_CREDENTIALS', 'Authorization header with Basic credentials is required');
   }
   const match = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
-  if (!match) {
+  const token = match?.[1];
+  const bytes = token === undefined ? undefined : strictBase64(token);
+  if (bytes === undefined) {
     throw new AppError('MALFORMED_CREDENTIALS', 'Authorization header must be "Basic base64(username:password)"');
   }
-  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+  let decoded: string;
+  try {
+    decoded = utf8.decode(bytes);
+  } catch {
+    throw new AppError('MALFORMED_CREDENTIALS', 'Basic credentials must be UTF-8 text');
+  }
   const colon = decoded.indexOf(':');
   if (colon <= 0) {
     throw new AppError('MALFORMED_CREDENTIALS', 'Basic credentials must decode to "username:password"');

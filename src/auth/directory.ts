@@ -4,9 +4,11 @@
 // one poll interval (500 ms by default), credentials included.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
+import { type AuthThrottleConfig, loadConfig } from '../config.js';
 import type { Database, IntegrationsTable } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import type { Credentials } from './basic-auth.js';
+import { FailureThrottle } from './failure-throttle.js';
 import { Limiter } from './limiter.js';
 import { DECOY_HASH_PROMISE, verifyPassword } from './password.js';
 import { ANY_DEALER, type Scope } from './scopes.js';
@@ -41,6 +43,8 @@ interface Snapshot {
 
 const MAX_CACHED_CREDENTIALS = 10_000;
 const REJECTION_MEMORY_MS = 60_000;
+/** How long an address that signed in as a subscriber stays exempt from that username's lockout. */
+const KNOWN_ADDRESS_MS = 24 * 60 * 60_000;
 
 export function integrationFromRow(row: Selectable<IntegrationsTable>): Integration {
   return {
@@ -76,9 +80,23 @@ export class SubscriberDirectory {
   private readonly rejected = new Map<string, { readonly hash: string; readonly until: number }>();
   private readonly cacheKeySecret = randomBytes(32);
   // libuv runs 4 scrypt computations at once; 64 more may wait (~0.7 s), then callers get 429.
-  private readonly scryptLimiter = new Limiter(4, 64);
+  // One client address holds at most 2 of those places: a flood from one address is refused at
+  // once instead of queueing in front of everyone (500 wrong passwords at concurrency 100 used to
+  // make a partner's first request answer 429 every time).
+  private readonly scryptLimiter = new Limiter(4, 64, 2);
+  private readonly usernameFailures: FailureThrottle;
+  private readonly addressFailures: FailureThrottle;
+  // username + address pairs that authenticated recently: such an address is not locked out by
+  // someone else's failures on its username.
+  private readonly knownAddresses = new Map<string, number>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    throttle: AuthThrottleConfig = loadConfig({}).authThrottle,
+  ) {
+    this.usernameFailures = new FailureThrottle(throttle.maxFailuresPerUsername, throttle.windowMs);
+    this.addressFailures = new FailureThrottle(throttle.maxFailuresPerAddress, throttle.windowMs);
+  }
 
   get revision(): number {
     return this.snapshot.revision;
@@ -168,30 +186,49 @@ export class SubscriberDirectory {
 
   /**
    * Unknown user, wrong password and disabled subscriber all fail the same way, after the same
-   * amount of scrypt work, so a caller cannot tell which usernames exist.
+   * amount of scrypt work, so a caller cannot tell which usernames exist. Lockouts (429) depend
+   * only on counts of failures, never on whether the username exists. `address` is the client's.
    */
-  async authenticate(credentials: Credentials): Promise<Principal> {
+  async authenticate(credentials: Credentials, address = ''): Promise<Principal> {
     const entry = this.snapshot.subscribers.get(credentials.username);
     const cacheKey = createHmac('sha256', this.cacheKeySecret)
       .update(credentials.username)
       .update('\0')
       .update(credentials.password)
       .digest('base64');
+    // A credential verified before is never throttled: a partner that is signed in stays so,
+    // whatever anyone else sends.
     if (entry && !entry.disabled && this.verified.get(cacheKey) === entry.passwordHash) return entry;
     const storedHash = entry && !entry.disabled ? entry.passwordHash : '';
     const wrong = () => new AppError('WRONG_CREDENTIAL', 'Invalid username or password');
+    // The same wrong credential again is not a new guess: refused as before, costing nothing.
     const recent = this.rejected.get(cacheKey);
     if (recent && recent.hash === storedHash && recent.until > Date.now()) throw wrong();
 
+    const now = Date.now();
+    const pairKey = `${credentials.username}\0${address}`;
+    const knownAddress = (this.knownAddresses.get(pairKey) ?? 0) > now;
+    const waitMs = Math.max(
+      this.addressFailures.blockedFor(address, now),
+      knownAddress ? 0 : this.usernameFailures.blockedFor(credentials.username, now),
+    );
+    if (waitMs > 0) {
+      throw new AppError('TOO_MANY_REQUESTS', 'Too many failed authentications; retry later', Math.ceil(waitMs / 1000));
+    }
+
     const decoy = await DECOY_HASH_PROMISE;
-    const ok = await this.scryptLimiter.run(() => verifyPassword(credentials.password, storedHash || decoy));
+    const ok = await this.scryptLimiter.run(() => verifyPassword(credentials.password, storedHash || decoy), address);
     if (!ok || !entry || entry.disabled) {
       if (this.rejected.size >= MAX_CACHED_CREDENTIALS) this.rejected.clear();
       this.rejected.set(cacheKey, { hash: storedHash, until: Date.now() + REJECTION_MEMORY_MS });
+      this.usernameFailures.fail(credentials.username, now);
+      this.addressFailures.fail(address, now);
       throw wrong();
     }
     if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
     this.verified.set(cacheKey, entry.passwordHash);
+    if (this.knownAddresses.size >= MAX_CACHED_CREDENTIALS) this.knownAddresses.clear();
+    this.knownAddresses.set(pairKey, now + KNOWN_ADDRESS_MS);
     return entry;
   }
 }

@@ -2,19 +2,12 @@
 // and for the worker, which parses what was stored. They must agree exactly, or an event the
 // gate accepted could fail in the worker.
 import { AppError } from '../errors.js';
-import { inspectJson, MAX_JSON_DEPTH } from '../http/json-shape.js';
+import { describeJsonProblem, inspectJson } from '../http/json-shape.js';
+import { decodeUtf8 } from '../http/utf8.js';
+import { fieldPath } from '../http/validation.js';
 
-// ignoreBOM keeps a byte-order mark in the text (as stored); parseEventText skips exactly one.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The stored form of a body: its UTF-8 text, byte for byte. */
-export function decodeEventBody(body: Buffer): string {
-  try {
-    return utf8.decode(body);
-  } catch {
-    throw new AppError('INVALID_JSON', 'Request body is not valid UTF-8');
-  }
-}
+/** The stored form of a body: its UTF-8 text, byte for byte (a BOM is kept as stored). */
+export const decodeEventBody = (body: Buffer): string => decodeUtf8(body);
 
 /** Parses stored event text (one leading byte-order mark is allowed, as RFC 8259 permits). */
 export function parseEventText(text: string): unknown {
@@ -36,8 +29,11 @@ export function parseEventBody(text: string): Record<string, unknown> {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
     throw new AppError('BODY_NOT_OBJECT', `Request body must be a JSON object, got ${kind}`);
   }
-  if (inspectJson(value)?.kind === 'depth') {
-    throw new AppError('VALIDATION_FAILED', `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // U+0000 is valid text and stays the pipeline's business (the raw body keeps it escaped); lone
+  // surrogates are not text at all, and absurd nesting would overflow recursive code.
+  const problem = inspectJson(value, { allowNul: true });
+  if (problem !== undefined) {
+    throw new AppError('VALIDATION_FAILED', `Field '${fieldPath(problem.pointer) || 'body'}' ${describeJsonProblem(problem)}`);
   }
   return value as Record<string, unknown>;
 }

@@ -23,7 +23,15 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
       config: { envelope: 'events' },
       // The contract's order: authenticate, then the event source — both before the body is read,
       // so a caller that is not a partner cannot make the service read (or size-check) anything.
-      onRequest: [app.authenticate, async (request) => assertEventSource(app.directory, principalOf(request), VEHICLE_SERVICE_CHAT)],
+      onRequest: [
+        app.authenticate,
+        async (request) => {
+          assertEventSource(app.directory, principalOf(request), VEHICLE_SERVICE_CHAT);
+          // The gate stores bytes whatever their declared type, so the header must not be able to
+          // refuse a body: an empty, blank or list-valued Content-Type would otherwise be a 415.
+          if (request.headers['content-type'] !== undefined) request.headers['content-type'] = 'application/octet-stream';
+        },
+      ],
       schema: {
         tags: ['events'],
         summary: 'Send a vehicle service chat summary event (asynchronous)',

@@ -16,18 +16,36 @@ export interface ErrorReply {
   readonly code: ErrorCode;
   readonly status: number;
   readonly message: string;
+  readonly retryAfterSeconds?: number;
 }
 
-export function envelopeOf(request: FastifyRequest): Envelope {
-  const fromRoute = request.routeOptions.config?.envelope;
-  if (fromRoute) return fromRoute;
-  // Unmatched URLs still get the envelope of the family their path belongs to.
-  if (request.url.startsWith('/leads/')) return 'leads';
-  if (request.url.startsWith('/service-pre-diag/')) return 'events';
+/** Headers every error answer of `status` carries, whichever layer writes it. */
+export function errorHeaders(error: ErrorReply): Record<string, string> {
+  if (error.status === 401) return { 'www-authenticate': 'Basic realm="dealer-gateway", charset="UTF-8"' };
+  if (error.status === 503 || error.status === 429) return { 'retry-after': String(error.retryAfterSeconds ?? 1) };
+  return {};
+}
+
+/** Where an error answer goes: the request's path (no query) and its id (`X-Request-Id`). */
+export interface ErrorTarget {
+  readonly path: string;
+  readonly requestId: string;
+}
+
+/** The family a path belongs to: unmatched URLs, and answers given before routing, use it too. */
+export function envelopeOfPath(path: string): Envelope {
+  if (path.startsWith('/leads/')) return 'leads';
+  if (path.startsWith('/service-pre-diag/')) return 'events';
   return 'plain';
 }
 
-export function errorBody(envelope: Envelope, request: FastifyRequest, error: ErrorReply): Record<string, unknown> {
+export function envelopeOf(request: FastifyRequest): Envelope {
+  return request.routeOptions.config?.envelope ?? envelopeOfPath(request.url);
+}
+
+export const pathOf = (url: string): string => url.split('?')[0] ?? '';
+
+export function errorBody(envelope: Envelope, target: ErrorTarget, error: ErrorReply): Record<string, unknown> {
   switch (envelope) {
     case 'leads':
       // The leads contract uses Spring Boot's error body for 4xx, its own envelope otherwise.
@@ -38,11 +56,11 @@ export function errorBody(envelope: Envelope, request: FastifyRequest, error: Er
           error: STATUS_CODES[error.status] ?? 'Error',
           errorCode: error.code,
           message: error.message,
-          path: request.url.split('?')[0],
+          path: target.path,
         };
       }
       return {
-        error: { errorCode: error.code, errorDescription: error.message, errorUID: request.id },
+        error: { errorCode: error.code, errorDescription: error.message, errorUID: target.requestId },
         isNewCreated: null,
         prospectUuid: null,
         statusCode: error.status,
@@ -55,7 +73,7 @@ export function errorBody(envelope: Envelope, request: FastifyRequest, error: Er
         requestId: null,
       };
     case 'plain':
-      return { error: { code: error.code, message: error.message, requestId: request.id } };
+      return { error: { code: error.code, message: error.message, requestId: target.requestId } };
     default: {
       const unreachable: never = envelope;
       throw new Error(`unknown envelope ${String(unreachable)}`);

@@ -288,17 +288,26 @@ describeEachDialect('events gate', { fixture: eventsFixture, env: { MAX_BODY_BYT
   });
 
   describe('routes', () => {
-    test('other methods and paths under the events base answer 404 NOT_FOUND in the events envelope', async () => {
+    test('other paths under the events base answer 404 NOT_FOUND in the events envelope', async () => {
       const auth = { authorization: basic('multi-partner', PASSWORD) };
       for (const [method, url] of [
-        ['PUT', EVENTS_URL],
-        ['DELETE', EVENTS_URL],
         ['POST', `${EVENTS_URL.replace('/v1', '/v2')}`],
         ['GET', `${EVENTS_URL}/a/b`],
       ] as const) {
         await storesNothing(async () => {
           const res = await ctx().app.inject({ method, url, headers: auth, payload: method === 'GET' ? undefined : '{}' });
           assertRefused(res, 404, 'NOT_FOUND');
+        });
+      }
+    });
+
+    test('another method on the gate path answers 405 METHOD_NOT_ALLOWED with Allow: POST', async () => {
+      const auth = { authorization: basic('multi-partner', PASSWORD) };
+      for (const method of ['PUT', 'DELETE', 'PATCH'] as const) {
+        await storesNothing(async () => {
+          const res = await ctx().app.inject({ method, url: EVENTS_URL, headers: auth, payload: '{}' });
+          assertRefused(res, 405, 'METHOD_NOT_ALLOWED');
+          assert.equal(res.headers.allow, 'POST');
         });
       }
     });

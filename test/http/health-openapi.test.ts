@@ -24,11 +24,11 @@ describeEachDialect('health and OpenAPI', {}, (ctx) => {
     const plain = await ctx().app.inject({ method: 'GET', url: '/nope' });
     assert.equal(plain.statusCode, 404);
     assert.equal(plain.json().error.code, 'NOT_FOUND');
-    const leads = await ctx().app.inject({ method: 'DELETE', url: '/leads/v2/dealer/d-1' });
+    const leads = await ctx().app.inject({ method: 'GET', url: '/leads/v2/dealer/d-1/nope' });
     assert.equal(leads.statusCode, 404);
     assert.equal(leads.json().errorCode, 'NOT_FOUND');
-    assert.equal(leads.json().path, '/leads/v2/dealer/d-1');
-    const events = await ctx().app.inject({ method: 'PUT', url: '/service-pre-diag/third-party-events/vehicle-service-chat/v1' });
+    assert.equal(leads.json().path, '/leads/v2/dealer/d-1/nope');
+    const events = await ctx().app.inject({ method: 'PUT', url: '/service-pre-diag/third-party-events/vehicle-service-chat/v2' });
     assert.equal(events.statusCode, 404);
     assert.deepEqual(
       events.json().errors.map((e: { errorCode: string }) => e.errorCode),
