@@ -35,6 +35,11 @@ export function parseBasicAuth(header: string | undefined): Credentials {
   } catch {
     throw new AppError('MALFORMED_CREDENTIALS', 'Basic credentials must be UTF-8 text');
   }
+  // scrypt keys its HMAC with the password, and HMAC pads short keys with zero bytes: "pw" and
+  // "pw\0" would be the same password. No credential may hold U+0000.
+  if (decoded.includes('\u0000')) {
+    throw new AppError('MALFORMED_CREDENTIALS', 'Basic credentials must not contain the NUL character');
+  }
   const colon = decoded.indexOf(':');
   if (colon <= 0) {
     throw new AppError('MALFORMED_CREDENTIALS', 'Basic credentials must decode to "username:password"');

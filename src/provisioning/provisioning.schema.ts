@@ -28,7 +28,7 @@ export const provisioningFileSchema = {
         required: ['username', 'grants'],
         properties: {
           username: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^:\\s]+$' },
-          password: { type: 'string', minLength: 8, maxLength: 1024 },
+          password: { type: 'string', minLength: 8, maxLength: 1024, pattern: '^[^\\u0000]*$' },
           passwordHash: { type: 'string', minLength: 1 },
           disabled: { type: 'boolean' },
           grants: {
