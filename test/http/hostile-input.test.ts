@@ -41,7 +41,7 @@ describeEachDialect('lone surrogates and invalid UTF-8 in leads', { fixture: bas
   });
 
   test('a lone surrogate in a key or a nested field → 400 naming where', async () => {
-    const inKey = await save(leadBody({ ['x\udc00']: 1 }));
+    const inKey = await save(leadBody({ 'x\udc00': 1 }));
     assert.equal(inKey.statusCode, 400, inKey.body);
     assert.match(inKey.json().message, /surrogate/);
     const nested = await save(leadBody({ services: [{ code: 'A\udfff' }] }));
