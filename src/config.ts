@@ -125,7 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
       headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
       requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
       keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
-      maxConnections: integer(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000),
+      maxConnections: integer(env, 'MAX_CONNECTIONS', 4096, 1, 1_000_000),
       maxInFlight: integer(env, 'MAX_IN_FLIGHT', 256, 1, 100_000),
       listenBacklog: integer(env, 'LISTEN_BACKLOG', 511, 1, 65_535),
       shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +14,7 @@ import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
-import { exited, isRunning, killAll, ROOT, type RunResult, run, show, start } from '../helpers/cli.js';
+import { exited, freePort, isRunning, killAll, ROOT, type RunResult, run, show, start } from '../helpers/cli.js';
 import { createTestDatabase, testDialects } from '../helpers/databases.js';
 
 const DEMO = join(ROOT, 'examples', 'demo.json');
@@ -31,18 +30,6 @@ const DEMO_COUNTS = {
   vehicles: DEMO_DOC.customers.reduce((n, c) => n + (c.vehicles?.length ?? 0), 0),
 };
 const COMMANDS = ['serve', 'migrate', 'apply', 'hash-password'] as const;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A database nothing has touched yet (not migrated), and how to remove it. */
 async function freshDatabase(dialect: Dialect): Promise<{ url: string; drop: () => Promise<void> }> {
