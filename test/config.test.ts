@@ -53,4 +53,42 @@ describe('config', () => {
       );
     }
   });
+
+  test('HTTP limits and auth throttling: defaults, names, and a headers timeout above the request timeout refused', () => {
+    const d = loadConfig({});
+    assert.deepEqual(d.http, {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 4096,
+      maxInFlight: 256,
+      listenBacklog: 511,
+      shutdownTimeoutMs: 10_000,
+    });
+    assert.deepEqual(d.authThrottle, { maxFailuresPerUsername: 10, maxFailuresPerAddress: 30, windowMs: 60_000 });
+    const c = loadConfig({
+      HEADERS_TIMEOUT_MS: '2000',
+      REQUEST_TIMEOUT_MS: '4000',
+      KEEP_ALIVE_TIMEOUT_MS: '700',
+      MAX_CONNECTIONS: '50',
+      MAX_IN_FLIGHT: '8',
+      LISTEN_BACKLOG: '64',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      AUTH_MAX_FAILURES_PER_USERNAME: '5',
+      AUTH_MAX_FAILURES_PER_ADDRESS: '6',
+      AUTH_FAILURE_WINDOW_MS: '9000',
+    });
+    assert.deepEqual(c.http, {
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      keepAliveTimeoutMs: 700,
+      maxConnections: 50,
+      maxInFlight: 8,
+      listenBacklog: 64,
+      shutdownTimeoutMs: 3000,
+    });
+    assert.deepEqual(c.authThrottle, { maxFailuresPerUsername: 5, maxFailuresPerAddress: 6, windowMs: 9000 });
+    assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' }), /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
+    assert.throws(() => loadConfig({ MAX_IN_FLIGHT: '0' }), ConfigError);
+  });
 });
