@@ -87,7 +87,9 @@ const service = spawn(process.execPath, ['bin/dealer-gateway.js', 'serve'], {
 });
 for (let i = 0; ; i++) {
   const up = await new Promise<boolean>((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => resolve(res.statusCode === 200)).on('error', () => resolve(false));
+    http
+      .get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => resolve(res.statusCode === 200))
+      .on('error', () => resolve(false));
   });
   if (up) break;
   if (i > 200) throw new Error('service did not start');
@@ -118,9 +120,7 @@ await new Promise((r) => setTimeout(r, 5000));
 process.stdout.write(`after 5 s idle: RSS ${rssMb(pid).rss.toFixed(0)} MB\n`);
 service.kill('SIGTERM');
 await new Promise((resolve) => service.once('exit', resolve));
-const stored = new Set(
-  (await scratch.db.kysely.selectFrom('events').select('request_id').execute()).map((r) => r.request_id),
-);
+const stored = new Set((await scratch.db.kysely.selectFrom('events').select('request_id').execute()).map((r) => r.request_id));
 const missing = acknowledged.filter((id) => !stored.has(id)).length;
 process.stdout.write(`acknowledged ${acknowledged.length}, stored ${stored.size}, acknowledged but missing ${missing}\n`);
 await scratch.destroy();

@@ -89,6 +89,8 @@ export class SubscriberDirectory {
   // username + address pairs that authenticated recently: such an address is not locked out by
   // someone else's failures on its username.
   private readonly knownAddresses = new Map<string, number>();
+  // Checks in progress, by credential and stored hash (see authenticate).
+  private readonly checking = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -216,19 +218,40 @@ export class SubscriberDirectory {
       throw new AppError('TOO_MANY_REQUESTS', 'Too many failed authentications; retry later', Math.ceil(waitMs / 1000));
     }
 
+    // Concurrent requests with the same credential share one check: a partner opening 50
+    // connections at once after a restart costs one scrypt, not 50 (nor 48 × 429 from the
+    // per-address bound). The first caller does the bookkeeping for all of them.
+    const key = `${cacheKey}\0${storedHash}`;
+    let check = this.checking.get(key);
+    if (!check) {
+      check = this.check(credentials, storedHash, cacheKey, address, entry).finally(() => this.checking.delete(key));
+      this.checking.set(key, check);
+    }
+    if (!(await check) || !entry) throw wrong();
+    return entry;
+  }
+
+  private async check(
+    credentials: Credentials,
+    storedHash: string,
+    cacheKey: string,
+    address: string,
+    entry: SubscriberEntry | undefined,
+  ): Promise<boolean> {
     const decoy = await DECOY_HASH_PROMISE;
     const ok = await this.scryptLimiter.run(() => verifyPassword(credentials.password, storedHash || decoy), address);
+    const now = Date.now();
     if (!ok || !entry || entry.disabled) {
       if (this.rejected.size >= MAX_CACHED_CREDENTIALS) this.rejected.clear();
-      this.rejected.set(cacheKey, { hash: storedHash, until: Date.now() + REJECTION_MEMORY_MS });
+      this.rejected.set(cacheKey, { hash: storedHash, until: now + REJECTION_MEMORY_MS });
       this.usernameFailures.fail(credentials.username, now);
       this.addressFailures.fail(address, now);
-      throw wrong();
+      return false;
     }
     if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
     this.verified.set(cacheKey, entry.passwordHash);
     if (this.knownAddresses.size >= MAX_CACHED_CREDENTIALS) this.knownAddresses.clear();
-    this.knownAddresses.set(pairKey, now + KNOWN_ADDRESS_MS);
-    return entry;
+    this.knownAddresses.set(`${credentials.username}\0${address}`, now + KNOWN_ADDRESS_MS);
+    return true;
   }
 }
