@@ -1,20 +1,16 @@
 // The `dealer-gateway` command line, run for real as a child process: exit codes, usage texts,
 // `migrate`, `apply`, `hash-password`, and a smoke test of `serve` with a graceful SIGTERM.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { openDatabase } from '../../src/app.js';
 import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
-import { exited, freePort, isRunning, killAll, ROOT, type RunResult, run, show, start } from '../helpers/cli.js';
+import { exited, freePort, isRunning, killAll, ROOT, run, show, start } from '../helpers/cli.js';
 import { createTestDatabase, testDialects } from '../helpers/databases.js';
 
 const DEMO = join(ROOT, 'examples', 'demo.json');
