@@ -224,7 +224,7 @@ export class SubscriberDirectory {
     const key = `${cacheKey}\0${storedHash}`;
     let check = this.checking.get(key);
     if (!check) {
-      check = this.check(credentials, storedHash, cacheKey, address, entry).finally(() => this.checking.delete(key));
+      check = this.check(credentials, storedHash, cacheKey, address, pairKey, entry).finally(() => this.checking.delete(key));
       this.checking.set(key, check);
     }
     if (!(await check) || !entry) throw wrong();
@@ -236,6 +236,7 @@ export class SubscriberDirectory {
     storedHash: string,
     cacheKey: string,
     address: string,
+    pairKey: string,
     entry: SubscriberEntry | undefined,
   ): Promise<boolean> {
     const decoy = await DECOY_HASH_PROMISE;
@@ -251,7 +252,7 @@ export class SubscriberDirectory {
     if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
     this.verified.set(cacheKey, entry.passwordHash);
     if (this.knownAddresses.size >= MAX_CACHED_CREDENTIALS) this.knownAddresses.clear();
-    this.knownAddresses.set(`${credentials.username}\0${address}`, now + KNOWN_ADDRESS_MS);
+    this.knownAddresses.set(pairKey, now + KNOWN_ADDRESS_MS);
     return true;
   }
 }

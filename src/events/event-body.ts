@@ -3,11 +3,7 @@
 // gate accepted could fail in the worker.
 import { AppError } from '../errors.js';
 import { describeJsonProblem, inspectJson } from '../http/json-shape.js';
-import { decodeUtf8 } from '../http/utf8.js';
 import { fieldPath } from '../http/validation.js';
-
-/** The stored form of a body: its UTF-8 text, byte for byte (a BOM is kept as stored). */
-export const decodeEventBody = (body: Buffer): string => decodeUtf8(body);
 
 /** Parses stored event text (one leading byte-order mark is allowed, as RFC 8259 permits). */
 export function parseEventText(text: string): unknown {

@@ -5,10 +5,11 @@ import type { Kysely } from 'kysely';
 import { hasScope, holdsScopeAnywhere, type Integration, type Principal, type SubscriberDirectory } from '../auth/directory.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { decodeUtf8 } from '../http/utf8.js';
 import { resolveDealer } from '../pipeline/dealer.js';
 import { eventFromRow, type StoredEvent } from './event.model.js';
 import * as repo from './event.repository.js';
-import { decodeEventBody, parseEventBody } from './event-body.js';
+import { parseEventBody } from './event-body.js';
 import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from './event-types.js';
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -58,7 +59,8 @@ export async function ingestEvent(
   const { principal, eventType } = request;
   const integration = assertEventSource(directory, principal, eventType);
   const idempotencyKey = checkIdempotencyKey(request.idempotencyKey);
-  const text = decodeEventBody(request.body);
+  // The stored form of the body: its UTF-8 text, byte for byte (a BOM is kept as stored).
+  const text = decodeUtf8(request.body);
   const parsed = parseEventBody(text);
 
   // Without a transform the dealer can be resolved here: refuse a dealer the partner may not
