@@ -1,8 +1,47 @@
 #!/usr/bin/env node
-// The CLI entry point. It runs the TypeScript sources directly through tsx, so
-// `npx dealer-gateway …` works right after `npm install` with no build step.
-import { register } from 'tsx/esm/api';
+// The CLI entry point. It runs the compiled JavaScript in dist/ — the production runtime: no
+// TypeScript compiler in the process (156 MB idle RSS with sources compiled at run time, see
+// docs/performance.md). `npm install` builds dist/ (the `prepare` script); when a source file is
+// newer than the build, the build is redone here first, so an edited checkout never runs stale
+// code. Without TypeScript installed and without dist/, it falls back to the sources through tsx.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const compiled = join(root, 'dist', 'cli', 'main.js');
+const sources = join(root, 'src');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const mtime = entry.isDirectory() ? newestSource(path) : entry.name.endsWith('.ts') ? statSync(path).mtimeMs : 0;
+    if (mtime > newest) newest = mtime;
+  }
+  return newest;
+}
+
+function isStale() {
+  if (!existsSync(compiled)) return true;
+  // A published package ships dist/ without src/: nothing to compare against.
+  return existsSync(sources) && newestSource(sources) > statSync(compiled).mtimeMs;
+}
+
+function build() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  if (!existsSync(tsc)) return false;
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: ['ignore', 2, 2] });
+  return result.status === 0;
+}
+
+let entry = compiled;
+if (isStale() && !build()) {
+  // Development checkout without a working build: run the sources.
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = join(sources, 'cli', 'main.ts');
+}
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

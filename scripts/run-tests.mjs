@@ -25,6 +25,10 @@ if (files.length === 0) {
   process.stderr.write(`no test files match ${filters.join(' ')}\n`);
   process.exit(1);
 }
+// Tests that start the CLI run the compiled build (bin/dealer-gateway.js): build it once here, so
+// parallel test files never race to rebuild it.
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 // Test files are I/O bound (fsync, PostgreSQL round trips): run more of them than there are cores.
 const concurrency = process.env.TEST_CONCURRENCY ?? String(Math.max(2, availableParallelism() * 2));
 const result = spawnSync(

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
-import type { Config } from './config.js';
+import type { Config, LogLevel } from './config.js';
 import { connect, type Db } from './db/connect.js';
 import dbPlugin from './db/db.plugin.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -19,6 +19,7 @@ import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
 import { loggerOptions } from './logger.js';
 import { Worker } from './pipeline/worker.js';
+import { inlineStorage, StorageThread } from './storage/storage.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -28,8 +29,38 @@ export interface AppOptions {
   readonly logger?: boolean | ReturnType<typeof loggerOptions>;
   /** A logger the caller already made (server.ts, so start-up failures log as JSON too). */
   readonly loggerInstance?: FastifyBaseLogger;
-  /** Called after the gate durably stored an event (the in-process worker's wake-up). */
+  /** Called after the gate durably stored an event. */
   readonly onEventStored?: () => void;
+  /**
+   * Where writes and the in-process worker run: 'thread' hands them to the storage thread (the
+   * service: the default when the app opens its own database); 'inline' runs them on this
+   * thread's connection (the default when the caller passes `db`: the app then uses only it).
+   */
+  readonly storage?: 'thread' | 'inline';
+}
+
+function threadLogLevel(config: Config, options: AppOptions): LogLevel {
+  if (options.loggerInstance) return config.logLevel;
+  if (options.logger === false) return 'silent';
+  if (typeof options.logger === 'object' && typeof options.logger.level === 'string') return options.logger.level as LogLevel;
+  return config.logLevel;
+}
+
+async function openStorage(config: Config, options: AppOptions, db: Db, directory: SubscriberDirectory, log: FastifyBaseLogger) {
+  if ((options.storage ?? (options.db ? 'inline' : 'thread')) === 'inline') {
+    const worker = config.workerEnabled ? new Worker({ db, directory, log, config: config.worker }) : undefined;
+    return { storage: inlineStorage(db, () => worker?.wake()), worker };
+  }
+  const storage = await StorageThread.start(
+    {
+      database: db.config,
+      poolSize: undefined,
+      logLevel: threadLogLevel(config, options),
+      worker: config.workerEnabled ? config.worker : null,
+    },
+    log,
+  );
+  return { storage, worker: undefined };
 }
 
 export async function openDatabase(config: Config): Promise<Db> {
@@ -90,25 +121,22 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   await app.register(errorHandling);
   await app.register(admission, { maxInFlight: limits.maxInFlight });
-  await app.register(dbPlugin, { db });
+  const { storage, worker } = await openStorage(config, options, db, directory, app.log);
+  await app.register(dbPlugin, { db, storage });
   await app.register(authPlugin, { directory });
   await app.register(openapi, { version: VERSION });
   await app.register(healthRoutes);
   await app.register(leadRoutes);
-  // The in-process worker; with WORKER_ENABLED=false run `dealer-gateway worker` separately.
-  const worker = config.workerEnabled ? new Worker({ db, directory, log: app.log, config: config.worker }) : undefined;
-  await app.register(eventRoutes, {
-    onStored: () => {
-      worker?.wake();
-      options.onEventStored?.();
-    },
-  });
+  // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
+  // run `dealer-gateway worker` processes separately.
+  await app.register(eventRoutes, { onStored: options.onEventStored });
 
   app.addHook('onReady', async () => {
     worker?.start();
   });
   app.addHook('onClose', async () => {
     await worker?.stop();
+    await storage.close();
     directory.stop();
     if (ownsDb) await db.close();
   });

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -13,7 +13,14 @@ export type Dialect = DatabaseConfig['dialect'];
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /** What opened it: another thread or process opens the same database from this. */
+  readonly config: DatabaseConfig;
   close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** PostgreSQL pool size (PG_POOL_SIZE for the service). */
+  readonly poolSize?: number;
 }
 
 const INT8_OID = 20;
@@ -38,13 +45,36 @@ export function openSqlite(path: string): SqliteDatabase.Database {
   return sqlite;
 }
 
-export function connect(config: DatabaseConfig, options: { poolSize?: number } = {}): Db {
+const MAX_CACHED_STATEMENTS = 256;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs more than running a small
+ * statement (27 % of the process in a profile of the event gate). Statements are cached by their
+ * SQL text — the query builder produces the same text for the same query shape.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement === undefined) {
+        statement = sqlite.prepare(text);
+        if (statements.size >= MAX_CACHED_STATEMENTS) statements.clear();
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+export function connect(config: DatabaseConfig, options: ConnectOptions = {}): Db {
   if (config.dialect === 'sqlite') {
     const sqlite = openSqlite(config.path);
-    // Kysely's SQLite driver holds one connection behind a mutex: a single writer, which is what
-    // SQLite wants anyway; transactions never interleave within a process.
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+    // Kysely's SQLite driver holds one connection behind a mutex: transactions never interleave
+    // within a thread. The service writes from one thread only (storage.thread.ts).
+    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    return { kysely, dialect: 'sqlite', config, close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -58,5 +88,5 @@ export function connect(config: DatabaseConfig, options: { poolSize?: number } =
   // the next query gets a fresh client and /readyz reports the outage.
   pool.on('error', () => {});
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  return { kysely, dialect: 'postgres', config, close: () => kysely.destroy() };
 }

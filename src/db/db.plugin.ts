@@ -1,7 +1,9 @@
-// Makes the database available to routes as `app.db` (a Kysely instance).
+// Makes the database available to routes: `app.db` (a Kysely instance, for reads) and
+// `app.storage` (where writes go: the storage thread's group commit).
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
+import type { Storage } from '../storage/storage.js';
 import type { Db, Dialect } from './connect.js';
 import type { Database } from './schema.js';
 
@@ -9,12 +11,14 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>;
     dialect: Dialect;
+    storage: Storage;
   }
 }
 
 export default fp(
-  async function dbPlugin(app: FastifyInstance, opts: { db: Db }) {
+  async function dbPlugin(app: FastifyInstance, opts: { db: Db; storage: Storage }) {
     app.decorate('db', opts.db.kysely);
+    app.decorate('storage', opts.storage);
     app.decorate('dialect', opts.db.dialect);
   },
   { name: 'db' },

@@ -1,7 +1,20 @@
 // How the two databases differ where the code must care: which driver errors mean what, and
 // row locking for queue claims. Callers ask the question; only this file knows the answer.
-import type { SelectQueryBuilder } from 'kysely';
+import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Dialect } from './connect.js';
+import type { Database } from './schema.js';
+
+/** The PostgreSQL channel on which stored events wake `dealer-gateway worker` processes. */
+export const EVENTS_CHANNEL = 'dealer_gateway_events';
+
+/**
+ * Tells other processes that events were stored. PostgreSQL: NOTIFY inside the storing
+ * transaction, delivered when (and only if) it commits, once per transaction however many rows.
+ * SQLite has no such channel: a separate worker process polls (WORKER_POLL_MS).
+ */
+export async function notifyEventsStored(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') await sql`SELECT pg_notify(${EVENTS_CHANNEL}, '')`.execute(trx);
+}
 
 /**
  * Lets concurrent claimers pass each other by. PostgreSQL: FOR UPDATE SKIP LOCKED, so several
@@ -40,6 +53,8 @@ const TRANSIENT_SQLITE_CODES = new Set([
  * opposed to a bug or bad data. The API answers 503 for these; the worker retries them.
  */
 export function isTransientDbError(err: unknown): boolean {
+  // Classified already where it happened (an error relayed from the storage thread).
+  if (typeof err === 'object' && err !== null && (err as { transient?: unknown }).transient === true) return true;
   const code = codeOf(err);
   if (TRANSIENT_NODE_CODES.has(code)) return true;
   if ([...TRANSIENT_SQLITE_CODES].some((c) => code === c || code.startsWith(`${c}_`))) return true;

@@ -4,18 +4,55 @@ import type { Database, EventRow, EventsTable } from '../db/schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
+export interface ReceivedEvent {
+  readonly requestId: string;
+  readonly username: string;
+  readonly eventType: string;
+  /** The body's UTF-8 text, byte for byte. */
+  readonly rawBody: string;
+  readonly bodySha256: string;
+  readonly idempotencyKey: string | null;
+  readonly receivedAt: number;
+}
+
+/** The row of an event the gate accepted: RECEIVED, due now, never tried. */
+export function receivedEventRow(event: ReceivedEvent): Insertable<EventsTable> {
+  return {
+    request_id: event.requestId,
+    username: event.username,
+    event_type: event.eventType,
+    raw_body: event.rawBody,
+    body_sha256: event.bodySha256,
+    idempotency_key: event.idempotencyKey,
+    received_at: event.receivedAt,
+    status: 'RECEIVED',
+    attempts: 0,
+    run_after: event.receivedAt,
+    locked_by: null,
+    locked_until: null,
+    dealer_uuid: null,
+    errors: '[]',
+    warnings: '[]',
+    last_error: null,
+    processed_at: null,
+    updated_at: event.receivedAt,
+  };
+}
+
 /**
- * Inserts a received event. With an idempotency key already used by this subscriber nothing is
- * inserted and false is returned (the unique constraint decides, so concurrent retries agree).
+ * Inserts a batch of received events in one statement. Returns the request ids that were stored;
+ * a row whose idempotency key this subscriber already used (in the table, or earlier in the same
+ * batch) is skipped.
  */
-export async function insertEvent(db: Executor, row: Insertable<EventsTable>): Promise<boolean> {
+export async function insertEvents(db: Executor, rows: readonly Insertable<EventsTable>[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const inserted = await db
     .insertInto('events')
-    .values(row)
+    .values(rows as Insertable<EventsTable>[])
     .onConflict((oc) => oc.columns(['username', 'idempotency_key']).doNothing())
     .returning('request_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .execute();
+  return new Set(inserted.map((r) => r.request_id));
 }
 
 export async function findByIdempotencyKey(db: Executor, username: string, key: string) {

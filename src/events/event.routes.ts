@@ -48,7 +48,7 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
     },
     async (request) => {
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const result = await ingestEvent(app.db, app.directory, request.log, {
+      const result = await ingestEvent(app.storage, app.directory, request.log, {
         principal: principalOf(request),
         eventType: VEHICLE_SERVICE_CHAT,
         body,

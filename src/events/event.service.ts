@@ -7,6 +7,8 @@ import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { decodeUtf8 } from '../http/utf8.js';
 import { resolveDealer } from '../pipeline/dealer.js';
+import type { StoreEventOutcome } from '../storage/group-commit.js';
+import type { Storage } from '../storage/storage.js';
 import { eventFromRow, type StoredEvent } from './event.model.js';
 import * as repo from './event.repository.js';
 import { parseEventBody } from './event-body.js';
@@ -51,7 +53,7 @@ function checkIdempotencyKey(key: string | undefined): string | null {
 }
 
 export async function ingestEvent(
-  db: Kysely<Database>,
+  storage: Storage,
   directory: SubscriberDirectory,
   log: FastifyBaseLogger,
   request: IngestRequest,
@@ -75,42 +77,32 @@ export async function ingestEvent(
   const requestId = randomUUID();
   const receivedAt = Date.now();
   const bodySha256 = createHash('sha256').update(request.body).digest('hex');
-  let inserted: boolean;
+  let outcome: StoreEventOutcome;
   try {
-    // One autocommit INSERT: when it returns, the row is durable (synchronous=FULL / synchronous_commit=on).
-    inserted = await repo.insertEvent(db, {
-      request_id: requestId,
-      username: principal.username,
-      event_type: eventType,
-      raw_body: text,
-      body_sha256: bodySha256,
-      idempotency_key: idempotencyKey,
-      received_at: receivedAt,
-      status: 'RECEIVED',
-      attempts: 0,
-      run_after: receivedAt,
-      locked_by: null,
-      locked_until: null,
-      dealer_uuid: null,
-      errors: '[]',
-      warnings: '[]',
-      last_error: null,
-      processed_at: null,
-      updated_at: receivedAt,
-    });
+    // Resolves once the batch holding this row has committed: durable (synchronous=FULL /
+    // synchronous_commit=on), whatever else shared the transaction.
+    outcome = await storage.storeEvent(
+      repo.receivedEventRow({
+        requestId,
+        username: principal.username,
+        eventType,
+        rawBody: text,
+        bodySha256,
+        idempotencyKey,
+        receivedAt,
+      }),
+    );
   } catch (err) {
     // Whatever the cause, nothing was acknowledged: the partner must retry.
     log.error({ err }, 'event could not be stored');
     throw new AppError('SERVICE_UNAVAILABLE', 'The event could not be stored; nothing was acknowledged. Retry later.');
   }
-  if (inserted) return { requestId, replayed: false };
-
-  const existing = await repo.findByIdempotencyKey(db, principal.username, idempotencyKey as string);
-  if (!existing) throw new Error('idempotency conflict without a matching event');
-  if (existing.body_sha256 !== bodySha256) {
+  if (outcome.stored) return { requestId, replayed: false };
+  if (!outcome.existing) throw new Error('idempotency conflict without a matching event');
+  if (outcome.existing.bodySha256 !== bodySha256) {
     throw new AppError('IDEMPOTENCY_KEY_REUSED', 'Idempotency-Key was already used with a different body');
   }
-  return { requestId: existing.request_id, replayed: true };
+  return { requestId: outcome.existing.requestId, replayed: true };
 }
 
 export interface EventStatusView {

@@ -9,7 +9,7 @@ import {
   saveLeadBodySchema,
   saveLeadResponseSchema,
 } from './lead.schemas.js';
-import { getLead, saveLead } from './lead.service.js';
+import { getLead, planLeadSave } from './lead.service.js';
 
 const errorResponses = {
   '4xx': { ...leadClientErrorSchema, description: 'Spring-style client error' },
@@ -32,7 +32,7 @@ export default async function leadRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const result = await saveLead(app.db, request.params.dealerUuid, request.body);
+      const result = await app.storage.saveLead(planLeadSave(request.params.dealerUuid, request.body));
       request.log.info({ prospectUuid: result.prospectUuid, isNewCreated: result.isNewCreated }, 'lead saved');
       return {
         error: null,

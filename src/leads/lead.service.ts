@@ -67,15 +67,24 @@ async function checkReferences(db: Kysely<Database>, dealerUuid: string, lead: L
   return [];
 }
 
-export async function saveLead(db: Kysely<Database>, dealerUuid: string, body: SaveLeadRequest): Promise<SaveLeadResult> {
+/**
+ * Everything about a save that needs no database: unknown-field warnings, normalization, the
+ * lead's key and the columns to write. Done on the request's thread; the plan is plain data, so
+ * it can be handed to the storage thread (src/storage/) that writes it.
+ */
+export interface LeadSavePlan {
+  readonly dealerUuid: string;
+  readonly lead: LeadInput;
+  readonly key: string;
+  readonly changes: repo.LeadChanges;
+  readonly warnings: readonly LeadWarning[];
+}
+
+export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, now = Date.now()): LeadSavePlan {
   const warnings: LeadWarning[] = unknownFieldMessages(unknownFields(saveLeadBodySchema, body), 'the lead contract').map(
     (warningDescription) => ({ warningCode: 'UNKNOWN_FIELD', warningDescription }),
   );
   const { lead, lastContactAt } = normalizeLead(body);
-  warnings.push(...(await checkReferences(db, dealerUuid, lead)));
-
-  const key = leadKey(lead);
-  const now = Date.now();
   const changes: repo.LeadChanges = {
     lead_id: lead.leadId,
     web_id: lead.webId,
@@ -88,23 +97,30 @@ export async function saveLead(db: Kysely<Database>, dealerUuid: string, body: S
     body: JSON.stringify(lead),
     updated_at: now,
   };
-  // Insert-or-nothing, then update: portable across both dialects, and under a race the loser's
-  // insert waits on the unique index and falls through to the update of the winner's row.
-  return db.transaction().execute(async (trx) => {
-    const prospectUuid = randomUUID();
-    const created = await repo.insertLeadIfAbsent(trx, {
-      ...changes,
-      prospect_uuid: prospectUuid,
-      dealer_uuid: dealerUuid,
-      lead_key: key,
-      save_count: 1,
-      created_at: now,
-    });
-    if (created) return { isNewCreated: true, prospectUuid, warnings };
-    const existing = await repo.updateLeadByKey(trx, dealerUuid, key, changes);
-    if (existing === undefined) throw new Error('lead vanished between insert conflict and update');
-    return { isNewCreated: false, prospectUuid: existing, warnings };
+  return { dealerUuid, lead, key: leadKey(lead), changes, warnings };
+}
+
+/**
+ * The database part of a save, inside the caller's transaction (the storage thread's batch):
+ * reference checks, then insert-or-nothing and update. Portable across both dialects; under a
+ * race the loser's insert waits on the unique index and falls through to the update.
+ */
+export async function writeLead(trx: Kysely<Database>, plan: LeadSavePlan): Promise<SaveLeadResult> {
+  const { dealerUuid, lead, key, changes } = plan;
+  const warnings = [...plan.warnings, ...(await checkReferences(trx, dealerUuid, lead))];
+  const prospectUuid = randomUUID();
+  const created = await repo.insertLeadIfAbsent(trx, {
+    ...changes,
+    prospect_uuid: prospectUuid,
+    dealer_uuid: dealerUuid,
+    lead_key: key,
+    save_count: 1,
+    created_at: changes.updated_at,
   });
+  if (created) return { isNewCreated: true, prospectUuid, warnings };
+  const existing = await repo.updateLeadByKey(trx, dealerUuid, key, changes);
+  if (existing === undefined) throw new Error('lead vanished between insert conflict and update');
+  return { isNewCreated: false, prospectUuid: existing, warnings };
 }
 
 export function leadFromRow(row: LeadRow): Lead {

@@ -1,0 +1,173 @@
+// Group commit: the writes of concurrent requests — received events and lead saves — share one
+// transaction, so one fsync acknowledges many requests. Nothing waits for a batch to fill: a
+// batch starts as soon as the previous one has committed and takes whatever arrived meanwhile
+// (up to maxBatch), so a lone request pays one commit and a burst pays one commit per batch.
+// Each request's promise settles only after its batch committed: 200 still means on disk.
+//
+// A batch that fails as a whole (a statement or the COMMIT) is retried one job per transaction,
+// so a write the database refuses fails its own request alone. Within a batch, each lead runs
+// under a savepoint: a lead refused for its references (404/422) writes nothing and does not
+// disturb the others.
+import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
+import type { Db } from '../db/connect.js';
+import { notifyEventsStored } from '../db/dialect.js';
+import type { Database, EventsTable } from '../db/schema.js';
+import * as events from '../events/event.repository.js';
+import type { SaveLeadResult } from '../leads/lead.model.js';
+import { type LeadSavePlan, writeLead } from '../leads/lead.service.js';
+
+export type NewEventRow = Insertable<EventsTable>;
+
+/** What became of a received event: stored, or an earlier event holds its idempotency key. */
+export type StoreEventOutcome =
+  | { readonly stored: true }
+  | { readonly stored: false; readonly existing: { readonly requestId: string; readonly bodySha256: string } | null };
+
+type Settled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+type Job =
+  | { readonly kind: 'event'; readonly row: NewEventRow; readonly waiter: Waiter<StoreEventOutcome> }
+  | { readonly kind: 'lead'; readonly plan: LeadSavePlan; readonly waiter: Waiter<SaveLeadResult> };
+
+export interface BatchStats {
+  readonly events: number;
+  readonly leads: number;
+  readonly ms: number;
+}
+
+export interface GroupCommitOptions {
+  readonly db: Db;
+  /** Most jobs per transaction; a larger backlog is split over several batches. */
+  readonly maxBatch?: number;
+  /** Batches committing at once: 1 on SQLite (one writer), a few on PostgreSQL. */
+  readonly maxConcurrent?: number;
+  /** After each commit (the in-process worker's wake-up when events were stored). */
+  readonly onCommitted?: (stats: BatchStats) => void;
+}
+
+export class GroupCommitter {
+  private queue: Job[] = [];
+  private active = 0;
+  private scheduled = false;
+  private idle: (() => void) | undefined;
+  private readonly maxBatch: number;
+  private readonly maxConcurrent: number;
+
+  constructor(private readonly options: GroupCommitOptions) {
+    this.maxBatch = options.maxBatch ?? 256;
+    this.maxConcurrent = options.maxConcurrent ?? (options.db.dialect === 'sqlite' ? 1 : 4);
+  }
+
+  storeEvent(row: NewEventRow): Promise<StoreEventOutcome> {
+    return new Promise((resolve, reject) => this.push({ kind: 'event', row, waiter: { resolve, reject } }));
+  }
+
+  saveLead(plan: LeadSavePlan): Promise<SaveLeadResult> {
+    return new Promise((resolve, reject) => this.push({ kind: 'lead', plan, waiter: { resolve, reject } }));
+  }
+
+  /** Jobs waiting for a batch or in one now. */
+  get pending(): number {
+    return this.queue.length + this.active;
+  }
+
+  /** Resolves once every job handed in so far has settled. */
+  async drain(): Promise<void> {
+    while (this.pending > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+  }
+
+  private push(job: Job): void {
+    this.queue.push(job);
+    if (this.scheduled || this.active >= this.maxConcurrent) return;
+    // Start on the next turn of the event loop, not now: requests whose bodies arrived in the
+    // same turn (or messages queued for the storage thread) join this batch.
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    while (this.active < this.maxConcurrent && this.queue.length > 0) {
+      const jobs = this.queue.splice(0, this.maxBatch);
+      this.active++;
+      this.commit(jobs).finally(() => {
+        this.active--;
+        if (this.queue.length > 0) this.startBatches();
+        else if (this.active === 0) this.idle?.();
+      });
+    }
+  }
+
+  private async commit(jobs: Job[]): Promise<void> {
+    const started = performance.now();
+    let results: Settled<unknown>[];
+    try {
+      results = await this.options.db.kysely.transaction().execute((trx) => this.write(trx, jobs));
+    } catch (batchError) {
+      if (jobs.length === 1) {
+        (jobs[0] as Job).waiter.reject(batchError);
+        return;
+      }
+      // One job per transaction: only the jobs the database refuses fail.
+      await Promise.all(jobs.map((job) => this.commit([job])));
+      return;
+    }
+    const stats = { events: 0, leads: 0, ms: performance.now() - started };
+    jobs.forEach((job, i) => {
+      const result = results[i] as Settled<unknown>;
+      if (job.kind === 'event') stats.events++;
+      else stats.leads++;
+      if (result.ok) (job.waiter as Waiter<unknown>).resolve(result.value);
+      else job.waiter.reject(result.error);
+    });
+    this.options.onCommitted?.(stats);
+  }
+
+  /** Writes every job inside `trx`; returns one result per job, in order. */
+  private async write(trx: Kysely<Database>, jobs: readonly Job[]): Promise<Settled<unknown>[]> {
+    const results: Settled<unknown>[] = new Array(jobs.length);
+    const rows = jobs.flatMap((job) => (job.kind === 'event' ? [job.row] : []));
+    if (rows.length > 0) {
+      // One multi-row INSERT for all events of the batch: one statement, one round trip.
+      const stored = await events.insertEvents(trx, rows);
+      if (stored.size > 0) await notifyEventsStored(trx, this.options.db.dialect);
+      for (const [i, job] of jobs.entries()) {
+        if (job.kind !== 'event') continue;
+        if (stored.has(job.row.request_id)) {
+          results[i] = { ok: true, value: { stored: true } };
+          continue;
+        }
+        // The idempotency key is taken (rare): report the event that holds it.
+        const existing = await events.findByIdempotencyKey(trx, job.row.username, job.row.idempotency_key ?? '');
+        results[i] = {
+          ok: true,
+          value: { stored: false, existing: existing ? { requestId: existing.request_id, bodySha256: existing.body_sha256 } : null },
+        };
+      }
+    }
+    for (const [i, job] of jobs.entries()) {
+      if (job.kind !== 'lead') continue;
+      const savepoint = `lead_${i}`;
+      await trx.executeQuery(rawQuery(`SAVEPOINT ${savepoint}`));
+      try {
+        results[i] = { ok: true, value: await writeLead(trx, job.plan) };
+        await trx.executeQuery(rawQuery(`RELEASE SAVEPOINT ${savepoint}`));
+      } catch (error) {
+        // Undo this lead's writes only; a broken connection makes this throw and fails the batch.
+        await trx.executeQuery(rawQuery(`ROLLBACK TO SAVEPOINT ${savepoint}`));
+        await trx.executeQuery(rawQuery(`RELEASE SAVEPOINT ${savepoint}`));
+        results[i] = { ok: false, error };
+      }
+    }
+    return results;
+  }
+}
+
+const rawQuery = (text: string) => CompiledQuery.raw(text);

@@ -1,0 +1,68 @@
+// The storage thread: owns the service's write connection. It runs the group commit for the
+// event gate and lead saves, and — unless WORKER_ENABLED=false — the pipeline worker. The
+// request thread only parses, authenticates and checks; it never waits on an fsync, never runs
+// a JSONata transform, and so keeps answering while a batch is flushed (docs/architecture.md,
+// "The write path"). On SQLite this is also the single writer: gate batches, claims and
+// outcomes go through one connection, in turn, with no SQLITE_BUSY between them.
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { SubscriberDirectory } from '../auth/directory.js';
+import { connect } from '../db/connect.js';
+import { loggerOptions } from '../logger.js';
+import { Worker } from '../pipeline/worker.js';
+import { GroupCommitter } from './group-commit.js';
+import { type Reply, type Request, type StorageThreadData, toWire } from './storage.protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('storage.thread.ts runs as a worker thread');
+const data = workerData as StorageThreadData;
+const log = pino(loggerOptions(data.logLevel)).child({ thread: 'storage' });
+const db = connect(data.database, { poolSize: data.poolSize });
+const send = (reply: Reply) => port.postMessage(reply);
+
+let worker: Worker | undefined;
+const committer = new GroupCommitter({
+  db,
+  onCommitted: (stats) => {
+    if (stats.events > 0) worker?.wake();
+  },
+});
+
+const settle = (id: number, work: Promise<unknown>) =>
+  work.then(
+    (value) => send({ t: 'done', id, value }),
+    (error: unknown) => send({ t: 'fail', id, error: toWire(error) }),
+  );
+
+async function stop(): Promise<void> {
+  await worker?.stop();
+  await committer.drain();
+  await db.close();
+  send({ t: 'stopped' });
+  port?.close();
+}
+
+port.on('message', (request: Request) => {
+  switch (request.t) {
+    case 'event':
+      settle(request.id, committer.storeEvent(request.row));
+      break;
+    case 'lead':
+      settle(request.id, committer.saveLead(request.plan));
+      break;
+    case 'stop':
+      stop().catch((err: unknown) => {
+        log.error({ err }, 'storage thread could not stop cleanly');
+        process.exit(1);
+      });
+      break;
+  }
+});
+
+if (data.worker) {
+  const directory = new SubscriberDirectory(db.kysely);
+  await directory.refresh(true);
+  worker = new Worker({ db, directory, log, config: data.worker });
+  worker.start();
+}
+send({ t: 'ready' });

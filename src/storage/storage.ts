@@ -1,0 +1,136 @@
+// Where the request thread hands its writes: to the storage thread (the service) or, inline, to a
+// GroupCommitter on the caller's own connection (the CLI and tests that want one process-wide
+// connection). Both give the same answers; only where the work runs differs.
+import { Worker as Thread } from 'node:worker_threads';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/connect.js';
+import type { SaveLeadResult } from '../leads/lead.model.js';
+import type { LeadSavePlan } from '../leads/lead.service.js';
+import { GroupCommitter, type NewEventRow, type StoreEventOutcome } from './group-commit.js';
+import { fromWire, type Reply, type Request, StorageError, type StorageThreadData } from './storage.protocol.js';
+
+export interface Storage {
+  storeEvent(row: NewEventRow): Promise<StoreEventOutcome>;
+  saveLead(plan: LeadSavePlan): Promise<SaveLeadResult>;
+  /** Finishes what was handed in, stops the thread's worker (claims go back), closes. */
+  close(): Promise<void>;
+}
+
+export function inlineStorage(db: Db, onCommitted?: () => void): Storage {
+  const committer = new GroupCommitter({ db, onCommitted: (stats) => stats.events > 0 && onCommitted?.() });
+  return {
+    storeEvent: (row) => committer.storeEvent(row),
+    saveLead: (plan) => committer.saveLead(plan),
+    close: () => committer.drain(),
+  };
+}
+
+// Under tsx (development and tests) the thread runs the TypeScript source, and must register tsx
+// itself: a worker thread does not inherit its parent's --import hooks.
+const threadUrl = new URL(import.meta.url.endsWith('.ts') ? './storage.thread.ts' : './storage.thread.js', import.meta.url);
+function newThread(workerData: StorageThreadData): Thread {
+  if (!threadUrl.pathname.endsWith('.ts')) return new Thread(threadUrl, { workerData });
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(threadUrl.href)}); })`;
+  return new Thread(boot, { eval: true, workerData });
+}
+
+interface Waiter {
+  resolve(value: never): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The storage thread, seen from the request thread. Should the thread die (a native crash, an
+ * out-of-memory), its pending requests fail with 503 — none was acknowledged — and a new thread
+ * takes over; the pipeline worker's claims come back when their leases expire.
+ */
+export class StorageThread implements Storage {
+  private thread!: Thread;
+  private nextId = 1;
+  private readonly waiting = new Map<number, Waiter>();
+  private closing = false;
+  private stopped: (() => void) | undefined;
+
+  private constructor(
+    private readonly data: StorageThreadData,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  static async start(data: StorageThreadData, log: FastifyBaseLogger): Promise<StorageThread> {
+    const storage = new StorageThread(data, log);
+    await storage.spawn();
+    return storage;
+  }
+
+  private spawn(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const thread = newThread(this.data);
+      this.thread = thread;
+      let ready = false;
+      thread.on('message', (reply: Reply) => {
+        switch (reply.t) {
+          case 'ready':
+            ready = true;
+            resolve();
+            break;
+          case 'done':
+            this.take(reply.id)?.resolve(reply.value as never);
+            break;
+          case 'fail':
+            this.take(reply.id)?.reject(fromWire(reply.error));
+            break;
+          case 'stopped':
+            this.stopped?.();
+            break;
+        }
+      });
+      thread.on('error', (err) => {
+        if (!ready) return reject(err);
+        this.log.error({ err }, 'storage thread failed');
+      });
+      thread.on('exit', (code) => {
+        this.failPending(new StorageError(`storage thread exited with code ${code}`, undefined, true));
+        if (!ready || this.closing) return this.stopped?.();
+        this.log.error({ code }, 'storage thread exited; starting a new one');
+        this.spawn().catch((err: unknown) => this.log.fatal({ err }, 'storage thread could not be restarted'));
+      });
+    });
+  }
+
+  private take(id: number): Waiter | undefined {
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    return waiter;
+  }
+
+  private failPending(error: Error): void {
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+
+  private call<T>(request: (id: number) => Request): Promise<T> {
+    if (this.closing) return Promise.reject(new StorageError('storage is closing', undefined, true));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
+      this.thread.postMessage(request(id));
+    });
+  }
+
+  storeEvent(row: NewEventRow): Promise<StoreEventOutcome> {
+    return this.call((id) => ({ t: 'event', id, row }));
+  }
+
+  saveLead(plan: LeadSavePlan): Promise<SaveLeadResult> {
+    return this.call((id) => ({ t: 'lead', id, plan }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const stopped = new Promise<void>((resolve) => (this.stopped = resolve));
+    this.thread.postMessage({ t: 'stop' } satisfies Request);
+    await stopped;
+    await this.thread.terminate();
+  }
+}
