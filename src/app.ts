@@ -9,6 +9,7 @@ import { connect, type Db } from './db/connect.js';
 import dbPlugin from './db/db.plugin.js';
 import { migrateToLatest } from './db/migrate.js';
 import eventRoutes from './events/event.routes.js';
+import accessLog from './http/access-log.js';
 import admission from './http/admission.js';
 import errorHandling, { frameworkErrors } from './http/error-handler.js';
 import healthRoutes from './http/health.routes.js';
@@ -81,6 +82,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     loggerInstance: options.loggerInstance,
     logger: options.loggerInstance ? undefined : (options.logger ?? loggerOptions(config.logLevel)),
     genReqId: () => randomUUID(),
+    // access-log.ts writes one line per request instead of Fastify's two.
+    disableRequestLogging: true,
     requestIdHeader: false,
     bodyLimit: config.maxBodyBytes,
     // Slow clients (docs/operations.md, "Limits and timeouts"): Node answers 408 through
@@ -124,6 +127,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const { storage, worker } = await openStorage(config, options, db, directory, app.log);
   await app.register(dbPlugin, { db, storage });
   await app.register(authPlugin, { directory });
+  await app.register(accessLog);
   await app.register(openapi, { version: VERSION });
   await app.register(healthRoutes);
   await app.register(leadRoutes);

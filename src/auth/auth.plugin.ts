@@ -32,8 +32,8 @@ export default fp(
 
     const authenticate: onRequestAsyncHookHandler = async (request) => {
       const principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization), request.ip);
+      // No child logger per request: the access line and error lines name the subscriber.
       request.principal = principal;
-      request.log = request.log.child({ subscriber: principal.username });
     };
     app.decorate('authenticate', authenticate);
 

@@ -1,10 +1,11 @@
 // Opens a Kysely instance for the configured dialect. Everything that differs between SQLite and
 // PostgreSQL lives here and in dialect.ts; the rest of the code base is dialect-neutral.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
 
@@ -23,19 +24,26 @@ export interface ConnectOptions {
   readonly poolSize?: number;
 }
 
+// Each driver is loaded only when its database is used: a SQLite service never holds pg's
+// modules (about 15 MB of RSS per thread), and the reverse.
+const require = createRequire(import.meta.url);
+const loadPg = () => require('pg') as typeof pg;
+const loadSqlite = () => require('better-sqlite3') as typeof SqliteDatabase;
+
 const INT8_OID = 20;
 // Epoch-millisecond timestamps live in bigint columns; they fit a JS number until the year 287396.
 const pgTypes = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID) return (value: string) => Number(value);
     // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a union format
-    return pg.types.getTypeParser(oid, format as any);
+    return loadPg().types.getTypeParser(oid, format as any);
   },
 };
 
 export function openSqlite(path: string): SqliteDatabase.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new SqliteDatabase(path);
+  const Sqlite = loadSqlite();
+  const sqlite = new Sqlite(path);
   // Durability: WAL + synchronous=FULL fsyncs the WAL on every commit, so a commit that returned
   // survives power loss. busy_timeout lets `apply` and a separate worker process share the file.
   sqlite.pragma('journal_mode = WAL');
@@ -76,7 +84,7 @@ export function connect(config: DatabaseConfig, options: ConnectOptions = {}): D
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { kysely, dialect: 'sqlite', config, close: () => kysely.destroy() };
   }
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: config.url,
     max: options.poolSize ?? 10,
     types: pgTypes,

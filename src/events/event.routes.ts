@@ -54,7 +54,7 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
         body,
         idempotencyKey: request.headers['idempotency-key'],
       });
-      request.log.info({ requestId: result.requestId, replayed: result.replayed }, 'event accepted');
+      request.outcome = { requestId: result.requestId, replayed: result.replayed };
       if (!result.replayed) opts.onStored?.();
       return { errors: [], warnings: [], requestId: result.requestId };
     },

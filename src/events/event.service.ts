@@ -1,5 +1,5 @@
 // The ingestion gate (steps 2–4 of the contract) and the partner's view of an event's outcome.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import { hasScope, holdsScopeAnywhere, type Integration, type Principal, type SubscriberDirectory } from '../auth/directory.js';
@@ -13,6 +13,7 @@ import { eventFromRow, type StoredEvent } from './event.model.js';
 import * as repo from './event.repository.js';
 import { parseEventBody } from './event-body.js';
 import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from './event-types.js';
+import { newRequestId } from './request-id.js';
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -74,7 +75,7 @@ export async function ingestEvent(
     }
   }
 
-  const requestId = randomUUID();
+  const requestId = newRequestId();
   const receivedAt = Date.now();
   const bodySha256 = createHash('sha256').update(request.body).digest('hex');
   let outcome: StoreEventOutcome;

@@ -88,10 +88,10 @@ export default fp(
       if (request.is404) return noRoute(routes, request, res);
       const error = classify(err, request.routeOptions.bodyLimit);
       if (error.status >= 500) {
-        request.log.error({ err, errorCode: error.code }, 'request failed');
-      } else {
-        request.log.info({ errorCode: error.code, reason: error.message }, 'request rejected');
+        request.log.error({ err, errorCode: error.code, subscriber: request.principal?.username }, 'request failed');
       }
+      // A 4xx is reported on the request's access line (access-log.ts): its code and reason.
+      request.outcome = { errorCode: error.code, reason: error.message };
       return sendError(request, res, error);
     });
     app.setNotFoundHandler((request, res) => noRoute(routes, request, res));

@@ -33,7 +33,7 @@ export default async function leadRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const result = await app.storage.saveLead(planLeadSave(request.params.dealerUuid, request.body));
-      request.log.info({ prospectUuid: result.prospectUuid, isNewCreated: result.isNewCreated }, 'lead saved');
+      request.outcome = { prospectUuid: result.prospectUuid, isNewCreated: result.isNewCreated };
       return {
         error: null,
         isNewCreated: result.isNewCreated,

@@ -21,9 +21,24 @@ const db = connect(data.database, { poolSize: data.poolSize });
 const send = (reply: Reply) => port.postMessage(reply);
 
 let worker: Worker | undefined;
+const trace = { n: 0, jobs: 0, ms: 0 };
+if (process.env.DG_TRACE)
+  setInterval(() => {
+    console.error(
+      `batches ${trace.n} jobs ${trace.jobs} avg ${(trace.jobs / trace.n).toFixed(1)} avgms ${(trace.ms / trace.n).toFixed(2)}`,
+    );
+    trace.n = 0;
+    trace.jobs = 0;
+    trace.ms = 0;
+  }, 1000).unref();
 const committer = new GroupCommitter({
   db,
   onCommitted: (stats) => {
+    if (process.env.DG_TRACE) {
+      trace.n++;
+      trace.jobs += stats.events + stats.leads;
+      trace.ms += stats.ms;
+    }
     if (stats.events > 0) worker?.wake();
   },
 });

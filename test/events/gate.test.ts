@@ -21,6 +21,7 @@ import {
   statusOf,
   transformerBody,
   UUID_V4,
+  UUID_V7,
 } from '../helpers/events.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';
 
@@ -211,7 +212,7 @@ describeEachDialect('events gate', { fixture: eventsFixture, env: { MAX_BODY_BYT
         assert.deepEqual(Object.keys(body).sort(), ['errors', 'requestId', 'warnings']);
         assert.deepEqual(body.errors, []);
         assert.deepEqual(body.warnings, []);
-        assert.match(body.requestId, UUID_V4);
+        assert.match(body.requestId, UUID_V7);
 
         const row = await eventRow(ctx().tdb.db.kysely, body.requestId);
         assert.equal(row.raw_body, c.text);
@@ -238,8 +239,8 @@ describeEachDialect('events gate', { fixture: eventsFixture, env: { MAX_BODY_BYT
     });
 
     test('a partner with a dealer-level grant may send for its dealer, by our UUID or its mapped id', async () => {
-      assert.match(await acceptEvent(ctx().app, chatBody({ dealer_uuid: 'd-1' }), { username: 'partner' }), UUID_V4);
-      assert.match(await acceptEvent(ctx().app, chatBody({ dealer_uuid: 'P-100' }), { username: 'partner' }), UUID_V4);
+      assert.match(await acceptEvent(ctx().app, chatBody({ dealer_uuid: 'd-1' }), { username: 'partner' }), UUID_V7);
+      assert.match(await acceptEvent(ctx().app, chatBody({ dealer_uuid: 'P-100' }), { username: 'partner' }), UUID_V7);
     });
   });
 
@@ -407,7 +408,7 @@ describeEachDialect('events gate', { fixture: eventsFixture, env: { MAX_BODY_BYT
     });
 
     test('a 255-character key is accepted; a 300-character key → 400 IDEMPOTENCY_KEY_INVALID, nothing stored', async () => {
-      assert.match(await acceptEvent(ctx().app, chatBody(), { idempotencyKey: 'k'.repeat(255) }), UUID_V4);
+      assert.match(await acceptEvent(ctx().app, chatBody(), { idempotencyKey: 'k'.repeat(255) }), UUID_V7);
       await storesNothing(async () => {
         assertRefused(await sendEvent(ctx().app, chatBody(), { idempotencyKey: 'k'.repeat(300) }), 400, 'IDEMPOTENCY_KEY_INVALID');
       });

@@ -13,7 +13,7 @@ import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { type Child, exited, freePort, killAll, ROOT, type RunResult, show, start } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
-import { chatBody, EVENTS_URL, eventsFixture, PASSWORD, UUID_V4 } from '../helpers/events.js';
+import { chatBody, EVENTS_URL, eventsFixture, PASSWORD, UUID_V4, UUID_V7 } from '../helpers/events.js';
 import { leadBody } from '../helpers/fixtures.js';
 import { basic } from '../helpers/suite.js';
 
@@ -197,7 +197,7 @@ function gate200RequestId(answer: Answer): string {
   assert.equal(answer.status, 200, context);
   const body = JSON.parse(answer.body) as { errors: unknown[]; warnings: unknown[]; requestId: string };
   assert.deepEqual(body.errors, [], context);
-  assert.match(body.requestId, UUID_V4, context);
+  assert.match(body.requestId, UUID_V7, context);
   return body.requestId;
 }
 
