@@ -119,7 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     provisioningPollMs: integer(env, 'PROVISIONING_POLL_MS', 500, 50, 60_000),
     workerEnabled: boolean(env, 'WORKER_ENABLED', true),
     worker: Object.freeze({
-      batchSize: integer(env, 'WORKER_BATCH_SIZE', 50, 1, 1000),
+      batchSize: integer(env, 'WORKER_BATCH_SIZE', 250, 1, 1000),
       pollMs: integer(env, 'WORKER_POLL_MS', 1000, 10, 60_000),
       leaseMs: integer(env, 'WORKER_LEASE_MS', 30_000, 1000, 3_600_000),
       maxAttempts: integer(env, 'WORKER_MAX_ATTEMPTS', 10, 1, 100),

@@ -15,7 +15,7 @@ against one PostgreSQL database (claims use FOR UPDATE SKIP LOCKED); with SQLite
 writes at a time. Pair with WORKER_ENABLED=false on the API processes if you want the API to
 only ingest. Stops gracefully on SIGINT/SIGTERM (unfinished claims return to the queue).
 
-Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (50), WORKER_POLL_MS (1000),
+Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (250), WORKER_POLL_MS (1000),
 WORKER_LEASE_MS (30000), WORKER_MAX_ATTEMPTS (10), WORKER_CONCURRENCY (4),
 PROVISIONING_POLL_MS (500).`;
 

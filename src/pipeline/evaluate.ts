@@ -4,6 +4,7 @@
 // the first, so a partner can fix an event in one go.
 import type { Kysely } from 'kysely';
 import { hasScope, type Integration, type Principal } from '../auth/directory.js';
+import { reusableQuery } from '../db/reusable-query.js';
 import type { Database, EventRow } from '../db/schema.js';
 import { parseEventText } from '../events/event-body.js';
 import { VEHICLE_SERVICE_CHAT_SCOPE } from '../events/event-types.js';
@@ -55,6 +56,14 @@ async function transform(integration: Integration, raw: Record<string, unknown>)
   return plain;
 }
 
+// Two lookups per event, each the same statement: built and compiled once, run with new values.
+const vehicleByUuid = reusableQuery((db) =>
+  db.selectFrom('vehicles').select(['uuid', 'customer_uuid']).where('dealer_uuid', '=', '').where('uuid', '=', ''),
+);
+const vehicleByVin = reusableQuery((db) =>
+  db.selectFrom('vehicles').select(['uuid', 'customer_uuid']).where('dealer_uuid', '=', '').where('vin', '=', ''),
+);
+
 async function linkVehicle(
   db: Kysely<Database>,
   dealerUuid: string,
@@ -68,10 +77,9 @@ async function linkVehicle(
   } else if (vin !== null && !hasValidCheckDigit(vin)) {
     warnings.push({ warningCode: 'INVALID_VIN_CHECK_DIGIT', warningMessage: `VIN ${vin} has an invalid check digit (position 9)` });
   }
-  const vehicles = db.selectFrom('vehicles').select(['uuid', 'customer_uuid']).where('dealer_uuid', '=', dealerUuid);
   const [byUuid, byVin] = await Promise.all([
-    vehicleUuid === null ? undefined : vehicles.where('uuid', '=', vehicleUuid).executeTakeFirst(),
-    vin === null ? undefined : vehicles.where('vin', '=', vin).executeTakeFirst(),
+    vehicleUuid === null ? undefined : vehicleByUuid(db, [dealerUuid, vehicleUuid]),
+    vin === null ? undefined : vehicleByVin(db, [dealerUuid, vin]),
   ]);
   if (vehicleUuid !== null && !byUuid) {
     warnings.push({

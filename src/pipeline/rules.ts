@@ -33,10 +33,19 @@ function remember<T>(cache: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
+// The directory hands out the same schema object until provisioning changes it: remembering
+// the compiled validator per object skips serializing the schema for every event.
+const schemasByObject = new WeakMap<object, ValidateFunction>();
+
 /** Compiles a partner JSON Schema; throws an Error with Ajv's message when it is not valid. */
 export function compilePartnerSchema(schema: object | boolean): ValidateFunction {
-  const key = JSON.stringify(schema);
-  return remember(schemas, key, () => newPartnerAjv().compile(schema));
+  if (typeof schema === 'object') {
+    const known = schemasByObject.get(schema);
+    if (known) return known;
+  }
+  const validate = remember(schemas, JSON.stringify(schema), () => newPartnerAjv().compile(schema));
+  if (typeof schema === 'object') schemasByObject.set(schema, validate);
+  return validate;
 }
 
 /** Compiles a JSONata expression; throws an Error naming the position when it does not parse. */
