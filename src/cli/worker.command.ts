@@ -2,6 +2,7 @@ import pino from 'pino';
 import { openDatabase } from '../app.js';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { loadConfig } from '../config.js';
+import { listenForEvents } from '../db/event-notifications.js';
 import { loggerOptions } from '../logger.js';
 import { Worker } from '../pipeline/worker.js';
 import type { Command } from './command.js';
@@ -11,8 +12,9 @@ const help = `Usage: dealer-gateway worker
 
 Runs the event pipeline worker on its own, without HTTP: claims received events in batches,
 validates and transforms them per integration, and stores the outcome. Run any number of them
-against one PostgreSQL database (claims use FOR UPDATE SKIP LOCKED); with SQLite, one process
-writes at a time. Pair with WORKER_ENABLED=false on the API processes if you want the API to
+against one PostgreSQL database (claims use FOR UPDATE SKIP LOCKED; stored events wake them
+through LISTEN/NOTIFY, WORKER_POLL_MS is the fallback); with SQLite, one process writes at a time
+and workers poll. Pair with WORKER_ENABLED=false on the API processes if you want the API to
 only ingest. Stops gracefully on SIGINT/SIGTERM (unfinished claims return to the queue).
 
 Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (250), WORKER_POLL_MS (1000),
@@ -33,12 +35,14 @@ export const workerCommand: Command = {
     directory.start(config.provisioningPollMs, (err) => log.warn({ err }, 'provisioning refresh failed'));
     const worker = new Worker({ db, directory, log, config: config.worker });
     worker.start();
+    const notifications = listenForEvents(config.database, log, () => worker.wake());
     log.info({ workerId: worker.id }, 'worker started');
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
     log.info({ signal }, 'worker stopping');
+    await notifications.close();
     await worker.stop();
     directory.stop();
     await db.close();
