@@ -1,7 +1,7 @@
 // buildApp(config) assembles the HTTP application: plugins first, then feature routes.
 // It does not listen; server.ts does. Tests call it with their own database and use inject().
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
 import type { Config, LogLevel } from './config.js';
@@ -19,7 +19,6 @@ import { clientErrorHandler } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
 import { loggerOptions } from './logger.js';
-import { Worker } from './pipeline/worker.js';
 import { inlineStorage, StorageThread } from './storage/storage.js';
 import { VERSION } from './version.js';
 
@@ -49,6 +48,8 @@ function threadLogLevel(config: Config, options: AppOptions): LogLevel {
 
 async function openStorage(config: Config, options: AppOptions, db: Db, directory: SubscriberDirectory, log: FastifyBaseLogger) {
   if ((options.storage ?? (options.db ? 'inline' : 'thread')) === 'inline') {
+    // Loaded only here: the service's request thread never runs the pipeline (nor holds JSONata).
+    const { Worker } = await import('./pipeline/worker.js');
     const worker = config.workerEnabled ? new Worker({ db, directory, log, config: config.worker }) : undefined;
     return { storage: inlineStorage(db, () => worker?.wake()), worker };
   }
@@ -83,7 +84,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     logger: options.loggerInstance ? undefined : (options.logger ?? loggerOptions(config.logLevel)),
     genReqId: () => randomUUID(),
     // access-log.ts writes one line per request instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     bodyLimit: config.maxBodyBytes,
     // Slow clients (docs/operations.md, "Limits and timeouts"): Node answers 408 through

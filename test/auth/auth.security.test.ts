@@ -318,7 +318,8 @@ for (const dialect of testDialects()) {
       const text = lines.join('');
       // The logger did capture the traffic (so the absence below means something).
       assert.equal(app.log.level, 'trace');
-      assert.match(text, /request rejected/);
+      assert.match(text, /request completed/);
+      assert.match(text, /"errorCode":"WRONG_CREDENTIAL"/);
       assert.match(text, /request failed/);
       assert.match(text, /"statusCode":500/);
 
