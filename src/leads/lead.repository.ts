@@ -1,41 +1,31 @@
 // Lead persistence: plain functions over a Kysely instance or transaction.
 import type { Kysely, Transaction } from 'kysely';
+import { reusableQuery } from '../db/reusable-query.js';
 import type { Database, LeadRow, NewLeadRow } from '../db/schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export async function dealerExists(db: Executor, dealerUuid: string): Promise<boolean> {
-  const row = await db.selectFrom('dealers').select('uuid').where('uuid', '=', dealerUuid).executeTakeFirst();
-  return row !== undefined;
+export interface LeadReferences {
+  /** Null when the dealer does not exist (then the others are null too). */
+  readonly dealer: string | null;
+  readonly customer: string | null;
+  readonly vehicle: string | null;
+  readonly vehicleCustomer: string | null;
 }
 
-export async function findCustomer(db: Executor, dealerUuid: string, customerUuid: string) {
-  return db
-    .selectFrom('customers')
-    .select(['uuid'])
-    .where('dealer_uuid', '=', dealerUuid)
-    .where('uuid', '=', customerUuid)
-    .executeTakeFirst();
-}
+// The dealer, the lead's customer and vehicle, in one round trip: dealers LEFT JOIN the two.
+const referencesQuery = reusableQuery((db) =>
+  db
+    .selectFrom('dealers as d')
+    .leftJoin('customers as c', (join) => join.onRef('c.dealer_uuid', '=', 'd.uuid').on('c.uuid', '=', ''))
+    .leftJoin('vehicles as v', (join) => join.onRef('v.dealer_uuid', '=', 'd.uuid').on('v.uuid', '=', ''))
+    .select(['d.uuid as dealer', 'c.uuid as customer', 'v.uuid as vehicle', 'v.customer_uuid as vehicleCustomer'])
+    .where('d.uuid', '=', ''),
+);
 
-export async function findVehicle(db: Executor, dealerUuid: string, vehicleUuid: string) {
-  return db
-    .selectFrom('vehicles')
-    .select(['uuid', 'customer_uuid'])
-    .where('dealer_uuid', '=', dealerUuid)
-    .where('uuid', '=', vehicleUuid)
-    .executeTakeFirst();
-}
-
-/** Inserts the lead unless its (dealer, key) exists. Returns whether this call created it. */
-export async function insertLeadIfAbsent(db: Executor, row: NewLeadRow): Promise<boolean> {
-  const inserted = await db
-    .insertInto('leads')
-    .values(row)
-    .onConflict((oc) => oc.columns(['dealer_uuid', 'lead_key']).doNothing())
-    .returning('prospect_uuid')
-    .executeTakeFirst();
-  return inserted !== undefined;
+export async function findReferences(db: Executor, dealerUuid: string, customerUuid: string, vehicleUuid: string): Promise<LeadReferences> {
+  const row = await referencesQuery(db, [customerUuid, vehicleUuid, dealerUuid]);
+  return row ?? { dealer: null, customer: null, vehicle: null, vehicleCustomer: null };
 }
 
 export type LeadChanges = Pick<
@@ -43,21 +33,22 @@ export type LeadChanges = Pick<
   'lead_id' | 'web_id' | 'customer_uuid' | 'vehicle_uuid' | 'source' | 'status' | 'lead_type' | 'last_contact_at' | 'body' | 'updated_at'
 >;
 
-/** Updates the lead with this (dealer, key); returns its prospect UUID. */
-export async function updateLeadByKey(
-  db: Executor,
-  dealerUuid: string,
-  leadKey: string,
-  changes: LeadChanges,
-): Promise<string | undefined> {
-  const row = await db
-    .updateTable('leads')
-    .set((eb) => ({ ...changes, save_count: eb('save_count', '+', 1) }))
-    .where('dealer_uuid', '=', dealerUuid)
-    .where('lead_key', '=', leadKey)
-    .returning('prospect_uuid')
-    .executeTakeFirst();
-  return row?.prospect_uuid;
+/**
+ * Inserts the lead, or — when its (dealer, key) exists — updates that row and counts the save.
+ * One statement, so concurrent saves of one lead serialize on the unique index, and a batch
+ * that holds this write holds nothing half-done. Returns the lead's prospect UUID and whether
+ * this save created it (its save_count is then 1).
+ */
+export async function upsertLead(db: Executor, row: NewLeadRow, changes: LeadChanges): Promise<{ prospectUuid: string; created: boolean }> {
+  const saved = await db
+    .insertInto('leads')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['dealer_uuid', 'lead_key']).doUpdateSet((eb) => ({ ...changes, save_count: eb('leads.save_count', '+', 1) })),
+    )
+    .returning(['prospect_uuid', 'save_count'])
+    .executeTakeFirstOrThrow();
+  return { prospectUuid: saved.prospect_uuid, created: saved.save_count === 1 };
 }
 
 export async function findLead(db: Executor, dealerUuid: string, prospectUuid: string): Promise<LeadRow | undefined> {

@@ -44,23 +44,19 @@ export function normalizeLead(body: SaveLeadRequest): { lead: LeadInput; lastCon
 }
 
 async function checkReferences(db: Kysely<Database>, dealerUuid: string, lead: LeadInput): Promise<LeadWarning[]> {
-  const [dealer, customer, vehicle] = await Promise.all([
-    repo.dealerExists(db, dealerUuid),
-    repo.findCustomer(db, dealerUuid, lead.customer.uuid),
-    repo.findVehicle(db, dealerUuid, lead.vehicle.uuid),
-  ]);
-  if (!dealer) throw new AppError('DEALER_NOT_FOUND', `Dealer ${dealerUuid} does not exist`);
-  if (!customer) {
+  const refs = await repo.findReferences(db, dealerUuid, lead.customer.uuid, lead.vehicle.uuid);
+  if (refs.dealer === null) throw new AppError('DEALER_NOT_FOUND', `Dealer ${dealerUuid} does not exist`);
+  if (refs.customer === null) {
     throw new AppError('CUSTOMER_NOT_FOUND', `customer.uuid ${lead.customer.uuid} is not a customer of dealer ${dealerUuid}`);
   }
-  if (!vehicle) {
+  if (refs.vehicle === null) {
     throw new AppError('VEHICLE_NOT_FOUND', `vehicle.uuid ${lead.vehicle.uuid} is not a vehicle of dealer ${dealerUuid}`);
   }
-  if (vehicle.customer_uuid !== customer.uuid) {
+  if (refs.vehicleCustomer !== refs.customer) {
     return [
       {
         warningCode: 'VEHICLE_CUSTOMER_MISMATCH',
-        warningDescription: `vehicle.uuid ${vehicle.uuid} is registered to another customer of this dealer`,
+        warningDescription: `vehicle.uuid ${refs.vehicle} is registered to another customer of this dealer`,
       },
     ];
   }
@@ -102,25 +98,18 @@ export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, now = Da
 
 /**
  * The database part of a save, inside the caller's transaction (the storage thread's batch):
- * reference checks, then insert-or-nothing and update. Portable across both dialects; under a
- * race the loser's insert waits on the unique index and falls through to the update.
+ * the reference checks, then one upsert. A refused reference throws before anything is written;
+ * the only write is the last statement, so a lead never leaves half its work in a batch.
  */
 export async function writeLead(trx: Kysely<Database>, plan: LeadSavePlan): Promise<SaveLeadResult> {
   const { dealerUuid, lead, key, changes } = plan;
   const warnings = [...plan.warnings, ...(await checkReferences(trx, dealerUuid, lead))];
-  const prospectUuid = randomUUID();
-  const created = await repo.insertLeadIfAbsent(trx, {
-    ...changes,
-    prospect_uuid: prospectUuid,
-    dealer_uuid: dealerUuid,
-    lead_key: key,
-    save_count: 1,
-    created_at: changes.updated_at,
-  });
-  if (created) return { isNewCreated: true, prospectUuid, warnings };
-  const existing = await repo.updateLeadByKey(trx, dealerUuid, key, changes);
-  if (existing === undefined) throw new Error('lead vanished between insert conflict and update');
-  return { isNewCreated: false, prospectUuid: existing, warnings };
+  const saved = await repo.upsertLead(
+    trx,
+    { ...changes, prospect_uuid: randomUUID(), dealer_uuid: dealerUuid, lead_key: key, save_count: 1, created_at: changes.updated_at },
+    changes,
+  );
+  return { isNewCreated: saved.created, prospectUuid: saved.prospectUuid, warnings };
 }
 
 export function leadFromRow(row: LeadRow): Lead {

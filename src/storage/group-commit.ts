@@ -5,13 +5,13 @@
 // Each request's promise settles only after its batch committed: 200 still means on disk.
 //
 // A batch that fails as a whole (a statement or the COMMIT) is retried one job per transaction,
-// so a write the database refuses fails its own request alone. Within a batch, each lead runs
-// under a savepoint: a lead refused for its references (404/422) writes nothing and does not
-// disturb the others.
-import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
+// so a write the database refuses fails its own request alone. Within a batch, a lead refused
+// for its references (404/422) is refused before it writes, and does not disturb the others.
+import type { Insertable, Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { notifyEventsStored } from '../db/dialect.js';
 import type { Database, EventsTable } from '../db/schema.js';
+import { isAppError } from '../errors.js';
 import * as events from '../events/event.repository.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import { type LeadSavePlan, writeLead } from '../leads/lead.service.js';
@@ -154,20 +154,16 @@ export class GroupCommitter {
     }
     for (const [i, job] of jobs.entries()) {
       if (job.kind !== 'lead') continue;
-      const savepoint = `lead_${i}`;
-      await trx.executeQuery(rawQuery(`SAVEPOINT ${savepoint}`));
       try {
         results[i] = { ok: true, value: await writeLead(trx, job.plan) };
-        await trx.executeQuery(rawQuery(`RELEASE SAVEPOINT ${savepoint}`));
       } catch (error) {
-        // Undo this lead's writes only; a broken connection makes this throw and fails the batch.
-        await trx.executeQuery(rawQuery(`ROLLBACK TO SAVEPOINT ${savepoint}`));
-        await trx.executeQuery(rawQuery(`RELEASE SAVEPOINT ${savepoint}`));
+        // A lead refused for its references (404/422) was refused before it wrote anything.
+        // Anything else fails the batch: on PostgreSQL the transaction is aborted, and a COMMIT
+        // would silently roll back its batch mates. The batch is then retried job by job.
+        if (!isAppError(error)) throw error;
         results[i] = { ok: false, error };
       }
     }
     return results;
   }
 }
-
-const rawQuery = (text: string) => CompiledQuery.raw(text);
