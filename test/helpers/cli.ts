@@ -1,7 +1,6 @@
 // Runs `bin/dealer-gateway.js` as a real child process and collects its output. Every child
 // started here is killed when the test file ends, whatever happened.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -78,18 +77,7 @@ export function exited(child: Child, timeoutMs = RUN_TIMEOUT_MS): Promise<RunRes
   });
 }
 
-/** A TCP port nothing listens on right now (on 127.0.0.1), for a `serve` child to listen on. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from './ports.js';
 
 /** Runs `dealer-gateway ...args` to completion, with `input` on stdin. */
 export async function run(args: readonly string[], env: Record<string, string>, input = ''): Promise<RunResult> {
