@@ -1,10 +1,10 @@
 // The events table as the benchmark sees it from outside the service: emptied between
 // scenarios, preloaded with a backlog for the worker drain, and polled until the queue is empty.
 import { createHash } from 'node:crypto';
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../src/db/connect.js';
-import type { Database, EventsTable } from '../src/db/schema.js';
-import { receivedEventRow } from '../src/events/event.repository.js';
+import type { Database, NewEventRow } from '../src/db/schema.js';
+import { insertEvents, receivedEventRow } from '../src/events/event.repository.js';
 import { newRequestId } from '../src/events/request-id.js';
 import { CHATLY_USERNAME, chatlyBody } from './fixture.js';
 import { sleep } from './processes.js';
@@ -12,9 +12,10 @@ import { sleep } from './processes.js';
 /** Empties the events (and their summaries), so each scenario starts from the same queue. */
 export async function resetEvents(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect === 'postgres') {
-    await sql`TRUNCATE chat_summaries, events`.execute(db);
+    await sql`TRUNCATE chat_summaries, event_bodies, events`.execute(db);
   } else {
     await db.deleteFrom('chat_summaries').execute();
+    await db.deleteFrom('event_bodies').execute();
     await db.deleteFrom('events').execute();
   }
 }
@@ -51,7 +52,7 @@ export async function preloadEvents(db: Kysely<Database>, dialect: Dialect, coun
     const end = Math.min(count, done + ROWS_PER_TRANSACTION);
     await db.transaction().execute(async (trx) => {
       for (let from = done; from < end; from += ROWS_PER_INSERT) {
-        const rows: Insertable<EventsTable>[] = [];
+        const rows: NewEventRow[] = [];
         for (let i = from; i < Math.min(end, from + ROWS_PER_INSERT); i++) {
           const receivedAt = start + i;
           const body = chatlyBody(i, receivedAt);
@@ -67,7 +68,7 @@ export async function preloadEvents(db: Kysely<Database>, dialect: Dialect, coun
             }),
           );
         }
-        await trx.insertInto('events').values(rows).execute();
+        await insertEvents(trx, rows);
       }
     });
   }

@@ -1,6 +1,7 @@
 import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
 import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
+import { findEvent, withBodies } from '../events/event.repository.js';
 import { countReplayable, type EventFilter, replayEvents, whereEvents } from '../events/replay.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
@@ -71,11 +72,7 @@ export const eventsCommand: Command = {
     try {
       if (action === 'show') {
         if (rest.length !== 1) throw new UsageError('events show: expected one REQUEST_ID');
-        const row = await db.kysely
-          .selectFrom('events')
-          .selectAll()
-          .where('request_id', '=', rest[0] as string)
-          .executeTakeFirst();
+        const row = await findEvent(db.kysely, rest[0] as string);
         if (!row) {
           out(`no event ${rest[0]}`);
           return 1;
@@ -91,10 +88,10 @@ export const eventsCommand: Command = {
         return 0;
       }
       if (action === 'list') {
-        const rows = await whereEvents(db.kysely.selectFrom('events').selectAll(), filter)
-          .orderBy('received_at', 'desc')
-          .limit(limit)
-          .execute();
+        const rows = await withBodies(
+          db.kysely,
+          await whereEvents(db.kysely.selectFrom('events').selectAll(), filter).orderBy('received_at', 'desc').limit(limit).execute(),
+        );
         for (const row of rows) {
           const e = eventFromRow(row);
           const codes = [...e.errors.map((x) => x.errorCode), ...e.warnings.map((w) => w.warningCode)].join(',');

@@ -2,11 +2,13 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_events.js';
+import * as m0003 from './migrations/0003_event_bodies.js';
 import type { Database } from './schema.js';
 
-const migrations: Record<string, Migration> = {
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001,
   '0002_events': m0002,
+  '0003_event_bodies': m0003,
 };
 
 export interface MigrateOutcome {
@@ -15,7 +17,7 @@ export interface MigrateOutcome {
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrateOutcome> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...MIGRATIONS }) } });
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
   return error === undefined ? { applied } : { applied, error };

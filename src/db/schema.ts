@@ -93,7 +93,6 @@ export interface EventsTable {
   request_id: string;
   username: string;
   event_type: string;
-  raw_body: string;
   body_sha256: string;
   idempotency_key: string | null;
   received_at: number;
@@ -109,6 +108,16 @@ export interface EventsTable {
   last_error: string | null;
   processed_at: number | null;
   updated_at: number;
+}
+
+/**
+ * The body an event arrived with, as received, apart from the event's row: the pipeline
+ * updates the row twice (claim, outcome), and a row that carried the body would be rewritten
+ * whole each time (docs/performance.md).
+ */
+export interface EventBodiesTable {
+  request_id: string;
+  raw_body: string;
 }
 
 export interface ChatSummariesTable {
@@ -136,9 +145,13 @@ export interface Database {
   leads: LeadsTable;
   integrations: IntegrationsTable;
   events: EventsTable;
+  event_bodies: EventBodiesTable;
   chat_summaries: ChatSummariesTable;
 }
 
 export type LeadRow = Selectable<LeadsTable>;
 export type NewLeadRow = Insertable<LeadsTable>;
-export type EventRow = Selectable<EventsTable>;
+/** An event with its body, as the pipeline and the status views read it. */
+export type EventRow = Selectable<EventsTable> & { raw_body: string };
+/** A received event to store: its row and its body. */
+export type NewEventRow = Insertable<EventsTable> & { raw_body: string };

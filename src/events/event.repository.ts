@@ -1,6 +1,6 @@
 // The event log. Rows are written once by the gate and then only by the pipeline.
-import type { Insertable, Kysely, Transaction } from 'kysely';
-import type { Database, EventRow, EventsTable } from '../db/schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, EventRow, NewEventRow } from '../db/schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -16,7 +16,7 @@ export interface ReceivedEvent {
 }
 
 /** The row of an event the gate accepted: RECEIVED, due now, never tried. */
-export function receivedEventRow(event: ReceivedEvent): Insertable<EventsTable> {
+export function receivedEventRow(event: ReceivedEvent): NewEventRow {
   return {
     request_id: event.requestId,
     username: event.username,
@@ -40,19 +40,44 @@ export function receivedEventRow(event: ReceivedEvent): Insertable<EventsTable> 
 }
 
 /**
- * Inserts a batch of received events in one statement. Returns the request ids that were stored;
- * a row whose idempotency key this subscriber already used (in the table, or earlier in the same
- * batch) is skipped.
+ * Inserts a batch of received events: one statement for the rows, one for the bodies of those
+ * stored. Returns the request ids that were stored; a row whose idempotency key this subscriber
+ * already used (in the table, or earlier in the same batch) is skipped.
  */
-export async function insertEvents(db: Executor, rows: readonly Insertable<EventsTable>[]): Promise<Set<string>> {
+export async function insertEvents(db: Executor, rows: readonly NewEventRow[]): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const inserted = await db
     .insertInto('events')
-    .values(rows as Insertable<EventsTable>[])
+    .values(rows.map(({ raw_body: _, ...row }) => row))
     .onConflict((oc) => oc.columns(['username', 'idempotency_key']).doNothing())
     .returning('request_id')
     .execute();
-  return new Set(inserted.map((r) => r.request_id));
+  const stored = new Set(inserted.map((r) => r.request_id));
+  const bodies = rows.filter((r) => stored.has(r.request_id)).map((r) => ({ request_id: r.request_id, raw_body: r.raw_body }));
+  if (bodies.length > 0) await db.insertInto('event_bodies').values(bodies).execute();
+  return stored;
+}
+
+/** The rows of these events with their bodies (events without a body are left out). */
+export async function withBodies<Row extends { request_id: string }>(
+  db: Executor,
+  rows: readonly Row[],
+): Promise<(Row & { raw_body: string })[]> {
+  if (rows.length === 0) return [];
+  const bodies = await db
+    .selectFrom('event_bodies')
+    .select(['request_id', 'raw_body'])
+    .where(
+      'request_id',
+      'in',
+      rows.map((r) => r.request_id),
+    )
+    .execute();
+  const byId = new Map(bodies.map((b) => [b.request_id, b.raw_body]));
+  return rows.flatMap((row) => {
+    const raw_body = byId.get(row.request_id);
+    return raw_body === undefined ? [] : [{ ...row, raw_body }];
+  });
 }
 
 export async function findByIdempotencyKey(db: Executor, username: string, key: string) {
@@ -65,7 +90,13 @@ export async function findByIdempotencyKey(db: Executor, username: string, key: 
 }
 
 export async function findEvent(db: Executor, requestId: string): Promise<EventRow | undefined> {
-  return db.selectFrom('events').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+  return db
+    .selectFrom('events')
+    .innerJoin('event_bodies', 'event_bodies.request_id', 'events.request_id')
+    .selectAll('events')
+    .select('event_bodies.raw_body')
+    .where('events.request_id', '=', requestId)
+    .executeTakeFirst();
 }
 
 export async function findChatSummaryRecord(db: Executor, requestId: string): Promise<string | undefined> {

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { skipLockedRows } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';
+import { withBodies } from '../events/event.repository.js';
 
 export interface ClaimOptions {
   readonly workerId: string;
@@ -26,12 +27,14 @@ export async function claimBatch(db: Db, { workerId, now, limit, leaseMs }: Clai
       .limit(limit),
     db.dialect,
   );
-  const rows = await db.kysely
+  const claimed = await db.kysely
     .updateTable('events')
     .set({ locked_by: workerId, locked_until: now + leaseMs, attempts: sql<number>`attempts + 1`, updated_at: now })
     .where('request_id', 'in', due)
     .returningAll()
     .execute();
+  // The bodies live apart (migration 0003), so the claim rewrites only the small rows.
+  const rows = await withBodies(db.kysely, claimed);
   return rows.sort((a, b) => a.run_after - b.run_after || a.received_at - b.received_at);
 }
 

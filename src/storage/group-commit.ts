@@ -7,16 +7,16 @@
 // A batch that fails as a whole (a statement or the COMMIT) is retried one job per transaction,
 // so a write the database refuses fails its own request alone. Within a batch, a lead refused
 // for its references (404/422) is refused before it writes, and does not disturb the others.
-import type { Insertable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { notifyEventsStored } from '../db/dialect.js';
-import type { Database, EventsTable } from '../db/schema.js';
+import type { Database, NewEventRow } from '../db/schema.js';
 import { isAppError } from '../errors.js';
 import * as events from '../events/event.repository.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import { type LeadSavePlan, writeLead } from '../leads/lead.service.js';
 
-export type NewEventRow = Insertable<EventsTable>;
+export type { NewEventRow };
 
 /** What became of a received event: stored, or an earlier event holds its idempotency key. */
 export type StoreEventOutcome =

@@ -8,6 +8,7 @@ import type { SubscriberDirectory } from '../../src/auth/directory.js';
 import type { WorkerConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/connect.js';
 import type { Database, EventRow } from '../../src/db/schema.js';
+import { findEvent } from '../../src/events/event.repository.js';
 import { vinCheckDigit } from '../../src/pipeline/vin.js';
 import { type BatchReport, Worker } from '../../src/pipeline/worker.js';
 import { basic } from './suite.js';
@@ -200,7 +201,7 @@ export async function countRows(db: Kysely<Database>, table: 'events' | 'chat_su
 }
 
 export async function eventRow(db: Kysely<Database>, requestId: string): Promise<EventRow> {
-  const row = await db.selectFrom('events').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+  const row = await findEvent(db, requestId);
   if (!row) throw new Error(`no event ${requestId}`);
   return row;
 }
