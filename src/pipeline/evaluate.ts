@@ -4,7 +4,6 @@
 // the first, so a partner can fix an event in one go.
 import type { Kysely } from 'kysely';
 import { hasScope, type Integration, type Principal } from '../auth/directory.js';
-import { reusableQuery } from '../db/reusable-query.js';
 import type { Database, EventRow } from '../db/schema.js';
 import { parseEventText } from '../events/event-body.js';
 import { VEHICLE_SERVICE_CHAT_SCOPE } from '../events/event-types.js';
@@ -56,20 +55,24 @@ async function transform(integration: Integration, raw: Record<string, unknown>)
   return plain;
 }
 
-// Two lookups per event, each the same statement: built and compiled once, run with new values.
-const vehicleByUuid = reusableQuery((db) =>
-  db.selectFrom('vehicles').select(['uuid', 'customer_uuid']).where('dealer_uuid', '=', '').where('uuid', '=', ''),
-);
-const vehicleByVin = reusableQuery((db) =>
-  db.selectFrom('vehicles').select(['uuid', 'customer_uuid']).where('dealer_uuid', '=', '').where('vin', '=', ''),
-);
+/**
+ * An event that passed every check and waits for its vehicle link: the link needs the vehicles
+ * table, looked up for a whole batch at once (linkVehicles) — two queries per batch instead of
+ * one or two round trips per event.
+ */
+export interface Assessed {
+  readonly kind: 'assessed';
+  readonly dealerUuid: string;
+  readonly record: CanonicalRecord;
+  readonly warnings: EventWarning[];
+  /** The VIN to link by (upper-cased), when the record names one. */
+  readonly vin: string | null;
+  readonly vehicleUuid: string | null;
+}
 
-async function linkVehicle(
-  db: Kysely<Database>,
-  dealerUuid: string,
-  record: Record<string, unknown>,
-  warnings: EventWarning[],
-): Promise<{ vehicleUuid: string | null; customerUuid: string | null }> {
+type Rejected = Extract<Outcome, { kind: 'rejected' }>;
+
+function linkRequest(dealerUuid: string, record: CanonicalRecord, warnings: EventWarning[]): Assessed {
   const vin = typeof record.vin === 'string' && record.vin !== '' ? record.vin.toUpperCase() : null;
   const vehicleUuid = typeof record.vehicle_uuid === 'string' && record.vehicle_uuid !== '' ? record.vehicle_uuid : null;
   if (vin !== null && !VIN_PATTERN.test(vin)) {
@@ -77,33 +80,81 @@ async function linkVehicle(
   } else if (vin !== null && !hasValidCheckDigit(vin)) {
     warnings.push({ warningCode: 'INVALID_VIN_CHECK_DIGIT', warningMessage: `VIN ${vin} has an invalid check digit (position 9)` });
   }
-  const [byUuid, byVin] = await Promise.all([
-    vehicleUuid === null ? undefined : vehicleByUuid(db, [dealerUuid, vehicleUuid]),
-    vin === null ? undefined : vehicleByVin(db, [dealerUuid, vin]),
-  ]);
-  if (vehicleUuid !== null && !byUuid) {
-    warnings.push({
-      warningCode: 'UNKNOWN_VEHICLE',
-      warningMessage: `vehicle_uuid ${vehicleUuid} is not a vehicle of dealer ${dealerUuid}`,
-    });
-  }
-  if (vin !== null && !byVin) {
-    warnings.push({ warningCode: 'UNKNOWN_VIN', warningMessage: `No vehicle of dealer ${dealerUuid} has VIN ${vin}` });
-  }
-  if (byUuid && byVin && byUuid.uuid !== byVin.uuid) {
-    warnings.push({
-      warningCode: 'VEHICLE_VIN_MISMATCH',
-      warningMessage: `vehicle_uuid ${byUuid.uuid} and VIN ${vin} name different vehicles; linked by vehicle_uuid`,
-    });
-  }
-  const linked = byUuid ?? byVin;
-  return { vehicleUuid: linked?.uuid ?? null, customerUuid: linked?.customer_uuid ?? null };
+  return { kind: 'assessed', dealerUuid, record, warnings, vin, vehicleUuid };
 }
 
+interface VehicleRow {
+  readonly uuid: string;
+  readonly customer_uuid: string;
+  readonly dealer_uuid: string;
+  readonly vin: string | null;
+}
+
+async function findVehicles(db: Kysely<Database>, assessed: readonly Assessed[]): Promise<VehicleRow[]> {
+  const uuids = [...new Set(assessed.flatMap((a) => (a.vehicleUuid === null ? [] : [a.vehicleUuid])))];
+  const withVin = assessed.filter((a) => a.vin !== null);
+  const vins = [...new Set(withVin.map((a) => a.vin as string))];
+  const dealers = [...new Set(withVin.map((a) => a.dealerUuid))];
+  const columns = ['uuid', 'customer_uuid', 'dealer_uuid', 'vin'] as const;
+  const [byUuid, byVin] = await Promise.all([
+    uuids.length === 0 ? [] : db.selectFrom('vehicles').select(columns).where('uuid', 'in', uuids).execute(),
+    // (dealer_uuid, vin) is indexed: both lists, then exact pairs are matched below.
+    vins.length === 0
+      ? []
+      : db.selectFrom('vehicles').select(columns).where('dealer_uuid', 'in', dealers).where('vin', 'in', vins).execute(),
+  ]);
+  return [...byUuid, ...byVin];
+}
+
+/** Links each assessed event to its dealer's vehicle, by vehicle_uuid and VIN, for a whole batch. */
+export async function linkVehicles(db: Kysely<Database>, batch: readonly (Assessed | Rejected)[]): Promise<Outcome[]> {
+  const assessed = batch.filter((b): b is Assessed => b.kind === 'assessed');
+  const vehicles = assessed.length === 0 ? [] : await findVehicles(db, assessed);
+  const byUuid = new Map(vehicles.map((v) => [`${v.dealer_uuid}\0${v.uuid}`, v]));
+  const byVin = new Map(vehicles.filter((v) => v.vin !== null).map((v) => [`${v.dealer_uuid}\0${v.vin}`, v]));
+  return batch.map((b) => {
+    if (b.kind === 'rejected') return b;
+    const { dealerUuid, vin, vehicleUuid, warnings } = b;
+    const uuidMatch = vehicleUuid === null ? undefined : byUuid.get(`${dealerUuid}\0${vehicleUuid}`);
+    const vinMatch = vin === null ? undefined : byVin.get(`${dealerUuid}\0${vin}`);
+    if (vehicleUuid !== null && !uuidMatch) {
+      warnings.push({
+        warningCode: 'UNKNOWN_VEHICLE',
+        warningMessage: `vehicle_uuid ${vehicleUuid} is not a vehicle of dealer ${dealerUuid}`,
+      });
+    }
+    if (vin !== null && !vinMatch) {
+      warnings.push({ warningCode: 'UNKNOWN_VIN', warningMessage: `No vehicle of dealer ${dealerUuid} has VIN ${vin}` });
+    }
+    if (uuidMatch && vinMatch && uuidMatch.uuid !== vinMatch.uuid) {
+      warnings.push({
+        warningCode: 'VEHICLE_VIN_MISMATCH',
+        warningMessage: `vehicle_uuid ${uuidMatch.uuid} and VIN ${vin} name different vehicles; linked by vehicle_uuid`,
+      });
+    }
+    const linked = uuidMatch ?? vinMatch;
+    return {
+      kind: 'processed',
+      dealerUuid,
+      record: b.record,
+      vehicleUuid: linked?.uuid ?? null,
+      customerUuid: linked?.customer_uuid ?? null,
+      warnings,
+    };
+  });
+}
+
+/** One event, start to finish (tests and one-off callers; the worker assesses and links batches). */
 export async function evaluateEvent(ctx: EvaluationContext, event: EventRow): Promise<Outcome> {
+  const [outcome] = await linkVehicles(ctx.db, [await assessEvent(ctx, event)]);
+  return outcome as Outcome;
+}
+
+/** Steps 1–4 for one event, everything but the vehicle link: reads no table. */
+export async function assessEvent(ctx: EvaluationContext, event: EventRow): Promise<Assessed | Rejected> {
   const errors: EventError[] = [];
   const warnings: EventWarning[] = [];
-  const rejected = (dealerUuid: string | null = null): Outcome => ({ kind: 'rejected', dealerUuid, errors, warnings });
+  const rejected = (dealerUuid: string | null = null): Rejected => ({ kind: 'rejected', dealerUuid, errors, warnings });
 
   const integration = ctx.integrationOf(event.username, event.event_type);
   const principal = ctx.principalOf(event.username);
@@ -161,6 +212,5 @@ export async function evaluateEvent(ctx: EvaluationContext, event: EventRow): Pr
   errors.push(...canonicalProblems(canonical));
   if (errors.length > 0 || dealerUuid === null) return rejected(dealerUuid);
 
-  const linked = await linkVehicle(ctx.db, dealerUuid, canonical, warnings);
-  return { kind: 'processed', dealerUuid, record: canonical, ...linked, warnings };
+  return linkRequest(dealerUuid, canonical, warnings);
 }

@@ -11,7 +11,10 @@ import { isTransientDbError } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';
 import { claimBatch, releaseClaims } from './claim.js';
 import { type Completion, storeOutcomes } from './complete.js';
-import { evaluateEvent, type Outcome } from './evaluate.js';
+import { type Assessed, assessEvent, linkVehicles, type Outcome } from './evaluate.js';
+
+type Rejected = Extract<Outcome, { kind: 'rejected' }>;
+
 import { recordFailure } from './retry.js';
 
 /** How long a woken worker waits for more events when its last batch was not full. */
@@ -58,13 +61,13 @@ export class Worker {
 
     // 1. Evaluate: events are independent, so up to `concurrency` at once and their database
     //    reads overlap (on PostgreSQL; SQLite serializes them on its one connection anyway).
-    const completions: Completion[] = [];
+    const assessed: { event: EventRow; result: Assessed | Rejected }[] = [];
     let next = 0;
     const lane = async () => {
       while (next < events.length && !this.stopping) {
         const event = events[next++] as EventRow;
         try {
-          completions.push({ event, outcome: await this.evaluate(event) });
+          assessed.push({ event, result: await this.assess(event) });
         } catch (err) {
           await this.fail(event, err, clock(), report);
         }
@@ -74,6 +77,17 @@ export class Worker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(config.concurrency, events.length) }, lane));
+    // Vehicle links for the whole batch: two queries, not one or two per event.
+    let completions: Completion[] = [];
+    try {
+      const outcomes = await linkVehicles(
+        db.kysely,
+        assessed.map((a) => a.result),
+      );
+      completions = assessed.map(({ event }, i) => ({ event, outcome: outcomes[i] as Outcome }));
+    } catch (err) {
+      for (const { event } of assessed) await this.fail(event, err, clock(), report);
+    }
     if (next < events.length) {
       // stop() was called: hand back what was not started instead of letting leases run out.
       const unstarted = events.slice(next).map((e) => e.request_id);
@@ -123,13 +137,13 @@ export class Worker {
     return { requestId: event.request_id, subscriber: event.username, attempt: event.attempts };
   }
 
-  private async evaluate(event: EventRow): Promise<Outcome> {
+  private async assess(event: EventRow): Promise<Assessed | Rejected> {
     const { db, directory, config } = this.options;
     if (event.attempts > config.maxAttempts) {
       // Claimed more often than allowed: workers died on it (a poison event). Stop here.
       throw new Error(`event was claimed ${event.attempts} times without completing`);
     }
-    return evaluateEvent(
+    return assessEvent(
       {
         db: db.kysely,
         integrationOf: (u, t) => directory.integrationOf(u, t),
