@@ -59,6 +59,12 @@ export interface WorkerConfig {
   readonly maxAttempts: number;
   /** Events of a batch processed at the same time (`WORKER_CONCURRENCY`). */
   readonly concurrency: number;
+  /**
+   * Assess events (schema, JSONata) on a thread of their own (`WORKER_EVALUATION_THREAD`): the
+   * worker's thread runs SQL meanwhile. Costs one more V8 isolate (~40 MB). Unset: each command
+   * decides (on for `dealer-gateway worker`, off for the worker inside `serve`).
+   */
+  readonly evaluationThread: boolean | null;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -124,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
       leaseMs: integer(env, 'WORKER_LEASE_MS', 30_000, 1000, 3_600_000),
       maxAttempts: integer(env, 'WORKER_MAX_ATTEMPTS', 10, 1, 100),
       concurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
+      evaluationThread: env.WORKER_EVALUATION_THREAD?.trim() ? boolean(env, 'WORKER_EVALUATION_THREAD', false) : null,
     }),
     http: Object.freeze({
       headersTimeoutMs,

@@ -34,6 +34,12 @@ describe('config', () => {
     assert.equal(c.workerEnabled, false);
   });
 
+  test('WORKER_EVALUATION_THREAD: unset leaves the choice to the command; true and false are kept', () => {
+    assert.equal(loadConfig({}).worker.evaluationThread, null);
+    assert.equal(loadConfig({ WORKER_EVALUATION_THREAD: 'true' }).worker.evaluationThread, true);
+    assert.equal(loadConfig({ WORKER_EVALUATION_THREAD: 'false' }).worker.evaluationThread, false);
+  });
+
   test('bad values are rejected with the variable named', () => {
     const cases: Record<string, string>[] = [
       { PORT: 'eighty' },
@@ -42,6 +48,7 @@ describe('config', () => {
       { DATABASE_URL: 'mysql://x' },
       { DATABASE_URL: 'sqlite:' },
       { WORKER_ENABLED: 'maybe' },
+      { WORKER_EVALUATION_THREAD: 'sometimes' },
       { MAX_BODY_BYTES: '-1' },
     ];
     for (const env of cases) {

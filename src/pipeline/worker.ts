@@ -9,18 +9,22 @@ import type { WorkerConfig } from '../config.js';
 import type { Db } from '../db/connect.js';
 import { isTransientDbError } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';
+import { type Assessment, type Assessor, inlineAssessor, type Rejected } from './assessor.js';
 import { claimBatch, releaseClaims } from './claim.js';
 import { type Completion, storeOutcomes } from './complete.js';
-import { type Assessed, assessEvent, linkVehicles, type Outcome } from './evaluate.js';
-
-type Rejected = Extract<Outcome, { kind: 'rejected' }>;
-
+import { type Assessed, linkVehicles, type Outcome } from './evaluate.js';
 import { recordFailure } from './retry.js';
 
 /** How long a woken worker waits for more events when its last batch was not full. */
 const WAKE_COALESCE_MS = 20;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface StartedBatch {
+  readonly events: EventRow[];
+  readonly healthy: EventRow[];
+  readonly poisoned: EventRow[];
+  readonly assessing: Promise<Assessment[]>;
+}
 
 export interface BatchReport {
   claimed: number;
@@ -37,6 +41,8 @@ export interface WorkerOptions {
   readonly log: FastifyBaseLogger;
   readonly config: WorkerConfig;
   readonly workerId?: string;
+  /** Where events are assessed (assessor.ts); by default on this thread. */
+  readonly assessor?: Assessor;
 }
 
 export class Worker {
@@ -45,38 +51,72 @@ export class Worker {
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private pendingWake = false;
+  private readonly assessor: Assessor;
+  /** The next batch, claimed (and being assessed) while the current one is stored. */
+  private prefetched: Promise<StartedBatch> | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.assessor =
+      options.assessor ?? inlineAssessor(options.db.kysely, options.directory, options.config.concurrency, () => this.stopping);
   }
 
   /** Claims and processes one batch. `fixedNow` pins the clock, so tests can move time. */
-  async runOnce(fixedNow?: number): Promise<BatchReport> {
+  runOnce(fixedNow?: number): Promise<BatchReport> {
+    return this.runBatch(false, fixedNow);
+  }
+
+  /**
+   * Claims a batch and starts assessing it at once. An event claimed more often than allowed has
+   * killed workers (a poison event): it is not assessed again but failed (by runBatch).
+   */
+  private async startBatch(now: number): Promise<StartedBatch> {
+    const { db, config } = this.options;
+    const events = await claimBatch(db, { workerId: this.id, now, limit: config.batchSize, leaseMs: config.leaseMs });
+    const healthy = events.filter((e) => e.attempts <= config.maxAttempts);
+    const poisoned = events.filter((e) => e.attempts > config.maxAttempts);
+    const assessing = healthy.length === 0 || this.stopping ? Promise.resolve([]) : this.assessor.assess(healthy);
+    assessing.catch(() => {}); // awaited by runBatch
+    return { events, healthy, poisoned, assessing };
+  }
+
+  /**
+   * One batch: claim and assess, link vehicles, store outcomes. In the loop (`prefetch`), after a
+   * full batch the next one is claimed and handed to the assessor before this one is stored: with
+   * the assessor on its own thread, its CPU and this thread's SQL overlap.
+   */
+  private async runBatch(prefetch: boolean, fixedNow?: number): Promise<BatchReport> {
     const { db, directory, config } = this.options;
     const clock = () => fixedNow ?? Date.now();
     // Replays and fixes to an integration take effect on the next batch.
     await directory.refresh();
-    const events = await claimBatch(db, { workerId: this.id, now: clock(), limit: config.batchSize, leaseMs: config.leaseMs });
+    const started = this.prefetched ?? this.startBatch(clock());
+    this.prefetched = undefined;
+    const { events, healthy, poisoned, assessing } = await started;
     const report: BatchReport = { claimed: events.length, processed: 0, rejected: 0, retried: 0, failed: 0, leaseLost: 0 };
-
-    // 1. Evaluate: events are independent, so up to `concurrency` at once and their database
-    //    reads overlap (on PostgreSQL; SQLite serializes them on its one connection anyway).
+    if (prefetch && events.length === config.batchSize && !this.stopping) {
+      this.prefetched = this.startBatch(clock());
+      this.prefetched.catch(() => {}); // awaited (and its error reported) by the next batch
+    }
+    for (const event of poisoned) {
+      await this.fail(event, new Error(`event was claimed ${event.attempts} times without completing`), clock(), report);
+    }
+    let assessments: Assessment[];
+    try {
+      assessments = await assessing;
+    } catch (err) {
+      assessments = healthy.map(() => ({ ok: false as const, error: err instanceof Error ? err : new Error(String(err)) }));
+    }
     const assessed: { event: EventRow; result: Assessed | Rejected }[] = [];
-    let next = 0;
-    const lane = async () => {
-      while (next < events.length && !this.stopping) {
-        const event = events[next++] as EventRow;
-        try {
-          assessed.push({ event, result: await this.assess(event) });
-        } catch (err) {
-          await this.fail(event, err, clock(), report);
-        }
-        // Let other work on this thread go first between events: in the storage thread that is
-        // the gate's next batch, which would otherwise wait for the whole batch's evaluation.
-        await yieldToEventLoop();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(config.concurrency, events.length) }, lane));
+    for (const [i, assessment] of assessments.entries()) {
+      const event = healthy[i] as EventRow;
+      if (assessment.ok) assessed.push({ event, result: assessment.result });
+      else await this.fail(event, assessment.error, clock(), report);
+    }
+    if (assessments.length < healthy.length) {
+      // stop() was called: hand back what was not assessed instead of letting leases run out.
+      await this.release(healthy.slice(assessments.length), clock());
+    }
     // Vehicle links for the whole batch: two queries, not one or two per event.
     let completions: Completion[] = [];
     try {
@@ -87,13 +127,6 @@ export class Worker {
       completions = assessed.map(({ event }, i) => ({ event, outcome: outcomes[i] as Outcome }));
     } catch (err) {
       for (const { event } of assessed) await this.fail(event, err, clock(), report);
-    }
-    if (next < events.length) {
-      // stop() was called: hand back what was not started instead of letting leases run out.
-      const unstarted = events.slice(next).map((e) => e.request_id);
-      await releaseClaims(db, this.id, unstarted, clock()).catch((err: unknown) => {
-        this.options.log.warn({ err }, 'could not release claims; their leases will expire');
-      });
     }
 
     // 2. Commit every outcome in one transaction. If that fails, commit them one by one, so that
@@ -137,21 +170,16 @@ export class Worker {
     return { requestId: event.request_id, subscriber: event.username, attempt: event.attempts };
   }
 
-  private async assess(event: EventRow): Promise<Assessed | Rejected> {
-    const { db, directory, config } = this.options;
-    if (event.attempts > config.maxAttempts) {
-      // Claimed more often than allowed: workers died on it (a poison event). Stop here.
-      throw new Error(`event was claimed ${event.attempts} times without completing`);
-    }
-    return assessEvent(
-      {
-        db: db.kysely,
-        integrationOf: (u, t) => directory.integrationOf(u, t),
-        principalOf: (u) => directory.principalOf(u),
-        isKnownDealer: (d) => directory.isKnownDealer(d),
-      },
-      event,
-    );
+  private async release(events: readonly EventRow[], now: number): Promise<void> {
+    if (events.length === 0) return;
+    await releaseClaims(
+      this.options.db,
+      this.id,
+      events.map((e) => e.request_id),
+      now,
+    ).catch((err: unknown) => {
+      this.options.log.warn({ err }, 'could not release claims; their leases will expire');
+    });
   }
 
   /** A transient failure: schedule a retry (or FAILED after the last attempt). */
@@ -188,6 +216,11 @@ export class Worker {
     this.wakeUp?.();
     await this.running;
     this.running = undefined;
+    // A batch claimed ahead goes back to the queue at once.
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    if (prefetched) await this.release((await prefetched.catch(() => undefined))?.events ?? [], Date.now());
+    await this.assessor.close();
   }
 
   private async loop(): Promise<void> {
@@ -197,7 +230,7 @@ export class Worker {
       this.pendingWake = false;
       let report: BatchReport | undefined;
       try {
-        report = await this.runOnce();
+        report = await this.runBatch(true);
         failures = 0;
       } catch (err) {
         failures++;

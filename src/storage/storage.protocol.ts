@@ -1,8 +1,7 @@
-// The messages between the request thread and the storage thread, and how an error crosses it.
+// The messages between the request thread and the storage thread.
 import type { DatabaseConfig, LogLevel, WorkerConfig } from '../config.js';
-import { isTransientDbError } from '../db/dialect.js';
-import { AppError, type ErrorCode, isAppError } from '../errors.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
+import type { WireError } from '../threads.js';
 import type { NewEventRow } from './group-commit.js';
 
 export interface StorageThreadData {
@@ -23,42 +22,3 @@ export type Reply =
   | { readonly t: 'done'; readonly id: number; readonly value: unknown }
   | { readonly t: 'fail'; readonly id: number; readonly error: WireError }
   | { readonly t: 'stopped' };
-
-export interface WireError {
-  readonly message: string;
-  readonly name: string;
-  readonly code: string | undefined;
-  readonly appCode: ErrorCode | undefined;
-  readonly retryAfterSeconds: number | undefined;
-  readonly transient: boolean;
-}
-
-export function toWire(error: unknown): WireError {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const code = (e as { code?: unknown }).code;
-  return {
-    message: e.message,
-    name: e.name,
-    code: typeof code === 'string' ? code : undefined,
-    appCode: isAppError(e) ? e.code : undefined,
-    retryAfterSeconds: isAppError(e) ? e.retryAfterSeconds : undefined,
-    transient: isTransientDbError(e),
-  };
-}
-
-/** An error from the storage thread, as it would have been thrown on this thread. */
-export class StorageError extends Error {
-  override name = 'StorageError';
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-    readonly transient: boolean,
-  ) {
-    super(message);
-  }
-}
-
-export function fromWire(wire: WireError): Error {
-  if (wire.appCode !== undefined) return new AppError(wire.appCode, wire.message, wire.retryAfterSeconds);
-  return new StorageError(`${wire.name}: ${wire.message}`, wire.code, wire.transient);
-}

@@ -1,13 +1,14 @@
 // Where the request thread hands its writes: to the storage thread (the service) or, inline, to a
 // GroupCommitter on the caller's own connection (the CLI and tests that want one process-wide
 // connection). Both give the same answers; only where the work runs differs.
-import { Worker as Thread } from 'node:worker_threads';
+import type { Worker as Thread } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/connect.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
+import { fromWire, startThread, ThreadError } from '../threads.js';
 import { GroupCommitter, type NewEventRow, type StoreEventOutcome } from './group-commit.js';
-import { fromWire, type Reply, type Request, StorageError, type StorageThreadData } from './storage.protocol.js';
+import type { Reply, Request, StorageThreadData } from './storage.protocol.js';
 
 export interface Storage {
   storeEvent(row: NewEventRow): Promise<StoreEventOutcome>;
@@ -23,15 +24,6 @@ export function inlineStorage(db: Db, onCommitted?: () => void): Storage {
     saveLead: (plan) => committer.saveLead(plan),
     close: () => committer.drain(),
   };
-}
-
-// Under tsx (development and tests) the thread runs the TypeScript source, and must register tsx
-// itself: a worker thread does not inherit its parent's --import hooks.
-const threadUrl = new URL(import.meta.url.endsWith('.ts') ? './storage.thread.ts' : './storage.thread.js', import.meta.url);
-function newThread(workerData: StorageThreadData): Thread {
-  if (!threadUrl.pathname.endsWith('.ts')) return new Thread(threadUrl, { workerData });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(threadUrl.href)}); })`;
-  return new Thread(boot, { eval: true, workerData });
 }
 
 interface Waiter {
@@ -64,7 +56,7 @@ export class StorageThread implements Storage {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const thread = newThread(this.data);
+      const thread = startThread('./storage.thread', import.meta.url, this.data);
       this.thread = thread;
       let ready = false;
       thread.on('message', (reply: Reply) => {
@@ -89,7 +81,7 @@ export class StorageThread implements Storage {
         this.log.error({ err }, 'storage thread failed');
       });
       thread.on('exit', (code) => {
-        this.failPending(new StorageError(`storage thread exited with code ${code}`, undefined, true));
+        this.failPending(new ThreadError(`storage thread exited with code ${code}`, undefined, true));
         if (!ready || this.closing) return this.stopped?.();
         this.log.error({ code }, 'storage thread exited; starting a new one');
         this.spawn().catch((err: unknown) => this.log.fatal({ err }, 'storage thread could not be restarted'));
@@ -109,7 +101,7 @@ export class StorageThread implements Storage {
   }
 
   private call<T>(request: (id: number) => Request): Promise<T> {
-    if (this.closing) return Promise.reject(new StorageError('storage is closing', undefined, true));
+    if (this.closing) return Promise.reject(new ThreadError('storage is closing', undefined, true));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
