@@ -56,7 +56,6 @@ async function openStorage(config: Config, options: AppOptions, db: Db, director
   const storage = await StorageThread.start(
     {
       database: db.config,
-      poolSize: undefined,
       logLevel: threadLogLevel(config, options),
       worker: config.workerEnabled ? config.worker : null,
     },

@@ -19,7 +19,6 @@ const ctx = contextOf(db.kysely, directory);
 // Batches are assessed one after another, in the order they arrive.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (request: AssessRequest) => {
-  if ('stop' in request) return;
   queue = queue.then(async () => {
     const results: WireAssessment[] = [];
     try {

@@ -70,7 +70,10 @@ export interface AssessThreadData {
   readonly database: DatabaseConfig;
 }
 
-export type AssessRequest = { readonly id: number; readonly events: readonly EventRow[] } | { readonly id: 0; readonly stop: true };
+export interface AssessRequest {
+  readonly id: number;
+  readonly events: readonly EventRow[];
+}
 /** An assessment as it crosses the thread boundary. */
 export type WireAssessment =
   | { readonly ok: true; readonly result: Assessed | Rejected }

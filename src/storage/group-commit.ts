@@ -54,7 +54,7 @@ export class GroupCommitter {
   private queue: Job[] = [];
   private active = 0;
   private scheduled = false;
-  private idle: (() => void) | undefined;
+  private readonly idle: (() => void)[] = [];
   private readonly maxBatch: number;
   private readonly maxConcurrent: number;
 
@@ -78,7 +78,7 @@ export class GroupCommitter {
 
   /** Resolves once every job handed in so far has settled. */
   async drain(): Promise<void> {
-    while (this.pending > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    while (this.pending > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   private push(job: Job): void {
@@ -100,7 +100,7 @@ export class GroupCommitter {
       this.commit(jobs).finally(() => {
         this.active--;
         if (this.queue.length > 0) this.startBatches();
-        else if (this.active === 0) this.idle?.();
+        else if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
   }

@@ -6,7 +6,6 @@ import type { NewEventRow } from './group-commit.js';
 
 export interface StorageThreadData {
   readonly database: DatabaseConfig;
-  readonly poolSize: number | undefined;
   readonly logLevel: LogLevel;
   /** The in-process pipeline worker's settings, or null when WORKER_ENABLED=false. */
   readonly worker: WorkerConfig | null;

@@ -19,7 +19,7 @@ const port = parentPort;
 if (!port) throw new Error('storage.thread.ts runs as a worker thread');
 const data = workerData as StorageThreadData;
 const log = pino(loggerOptions(data.logLevel)).child({ thread: 'storage' });
-const db = connect(data.database, { poolSize: data.poolSize });
+const db = connect(data.database);
 const send = (reply: Reply) => port.postMessage(reply);
 
 let worker: Worker | undefined;
