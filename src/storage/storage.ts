@@ -41,6 +41,8 @@ export class StorageThread implements Storage {
   private nextId = 1;
   private readonly waiting = new Map<number, Waiter>();
   private closing = false;
+  /** A thread is up and answering; false between a crash and its replacement's start. */
+  private ready = false;
   private stopped: (() => void) | undefined;
 
   private constructor(
@@ -63,6 +65,7 @@ export class StorageThread implements Storage {
         switch (reply.t) {
           case 'ready':
             ready = true;
+            this.ready = true;
             resolve();
             break;
           case 'done':
@@ -81,11 +84,21 @@ export class StorageThread implements Storage {
         this.log.error({ err }, 'storage thread failed');
       });
       thread.on('exit', (code) => {
+        this.ready = false;
         this.failPending(new ThreadError(`storage thread exited with code ${code}`, undefined, true));
         if (!ready || this.closing) return this.stopped?.();
         this.log.error({ code }, 'storage thread exited; starting a new one');
-        this.spawn().catch((err: unknown) => this.log.fatal({ err }, 'storage thread could not be restarted'));
+        this.respawn(1000);
       });
+    });
+  }
+
+  /** Starts a new thread; while none is ready, writes get 503 at once (never a hang). */
+  private respawn(retryMs: number): void {
+    if (this.closing) return;
+    this.spawn().catch((err: unknown) => {
+      this.log.error({ err, retryMs }, 'storage thread could not be restarted; retrying');
+      setTimeout(() => this.respawn(Math.min(retryMs * 2, 30_000)), retryMs).unref();
     });
   }
 
@@ -102,6 +115,7 @@ export class StorageThread implements Storage {
 
   private call<T>(request: (id: number) => Request): Promise<T> {
     if (this.closing) return Promise.reject(new ThreadError('storage is closing', undefined, true));
+    if (!this.ready) return Promise.reject(new ThreadError('storage thread is restarting', undefined, true));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: never) => void, reject });
@@ -120,6 +134,11 @@ export class StorageThread implements Storage {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (!this.ready) {
+      // No thread to drain (it died and its replacement is not up): nothing is pending.
+      await this.thread.terminate();
+      return;
+    }
     const stopped = new Promise<void>((resolve) => (this.stopped = resolve));
     this.thread.postMessage({ t: 'stop' } satisfies Request);
     await stopped;
