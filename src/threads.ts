@@ -5,13 +5,21 @@ import { Worker as Thread } from 'node:worker_threads';
 import { isTransientDbError } from './db/dialect.js';
 import { AppError, type ErrorCode, isAppError } from './errors.js';
 
+/**
+ * Our threads allocate short-lived objects fast (batches, rows, JSONata's garbage); V8's default
+ * young generation lets each grow by tens of MB before it collects. Capped at 8 MB, the service's
+ * peak RSS under the gate's load fell from 313–331 MB to 272–282 MB at the same throughput
+ * (7 100–8 100 vs 7 100–7 600 req/s, within run-to-run noise).
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 /** `name` is the module's path next to `base` without extension, e.g. './storage.thread'. */
 export function startThread(name: string, base: string, workerData: unknown): Thread {
   const typescript = base.endsWith('.ts');
   const url = new URL(`${name}${typescript ? '.ts' : '.js'}`, base);
-  if (!typescript) return new Thread(url, { workerData });
+  if (!typescript) return new Thread(url, { workerData, resourceLimits: THREAD_LIMITS });
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Thread(boot, { eval: true, workerData });
+  return new Thread(boot, { eval: true, workerData, resourceLimits: THREAD_LIMITS });
 }
 
 // An error crosses a thread as plain data: an AppError keeps its code (and so its status and
