@@ -61,14 +61,13 @@ export class DialectBench {
     });
   }
 
-  private failed(scenario: string, err: unknown): void {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${this.dialect} ${scenario} failed: ${message}\n`);
-    this.rows.push({
+  /** A row with no latency figures (a failure, or the drain, which has a rate only). */
+  private emptyRow(scenario: string, unit: Row['unit']): Row {
+    return {
       scenario,
       dialect: this.dialect,
       route: null,
-      unit: 'req/s',
+      unit,
       rate: null,
       p50Ms: null,
       p99Ms: null,
@@ -77,6 +76,16 @@ export class DialectBench {
       non2xx: null,
       idleRssMb: null,
       peakRssMb: null,
+      note: '',
+      details: {},
+    };
+  }
+
+  private failed(scenario: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${this.dialect} ${scenario} failed: ${message}\n`);
+    this.rows.push({
+      ...this.emptyRow(scenario, 'req/s'),
       note: `FAILED: ${message.split('\n')[0]}`,
       details: { error: message },
     });
@@ -199,17 +208,8 @@ export class DialectBench {
           notProcessed > 0 ? `${notProcessed} NOT PROCESSED: ${JSON.stringify(statuses)}` : 'all PROCESSED',
         ].join('; ');
         this.rows.push({
-          scenario: 'worker drain',
-          dialect: this.dialect,
-          route: null,
-          unit: 'ev/s',
+          ...this.emptyRow('worker drain', 'ev/s'),
           rate: Math.round(steady * 10) / 10,
-          p50Ms: null,
-          p99Ms: null,
-          maxMs: null,
-          ratio: null,
-          non2xx: null,
-          idleRssMb: null,
           peakRssMb: worker.rss.peakMb(),
           note,
           details: { events: n, preloadSeconds, trace, statuses, workerHwmMb: hwmMb },
