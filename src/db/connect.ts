@@ -53,7 +53,9 @@ export function openSqlite(path: string): SqliteDatabase.Database {
   return sqlite;
 }
 
-const MAX_CACHED_STATEMENTS = 256;
+// Multi-row statements differ by their row count (a gate batch of 1 to 256 rows, a pipeline
+// batch of up to 250), so a busy service uses a few hundred shapes.
+const MAX_CACHED_STATEMENTS = 1024;
 
 /**
  * Kysely's SQLite driver prepares every query anew; preparing costs more than running a small
@@ -68,7 +70,8 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
       let statement = statements.get(text);
       if (statement === undefined) {
         statement = sqlite.prepare(text);
-        if (statements.size >= MAX_CACHED_STATEMENTS) statements.clear();
+        // Past the bound the oldest shape goes (Maps iterate in insertion order), not all of them.
+        if (statements.size >= MAX_CACHED_STATEMENTS) statements.delete(statements.keys().next().value as string);
         statements.set(text, statement);
       }
       return statement;
