@@ -86,7 +86,7 @@ interface Proc {
   readonly exited: Promise<void>;
   /** The last lines of stdout and stderr. */
   tail(): string;
-  /** Request ids this process logged as PROCESSED (workers, LOG_LEVEL=info). */
+  /** Request ids this process logged as PROCESSED (workers, LOG_LEVEL=debug). */
   readonly processed: Set<string>;
   /** "lease lost" log lines (the worker's outcome was not written; another worker owned the event). */
   leaseLost: number;
@@ -242,11 +242,11 @@ test(`scale-out [postgres]: ${EVENTS} events through 2 API nodes and 2 workers, 
       return proc;
     };
     const startWorker = (i: number): Proc => {
-      // LOG_LEVEL=info: each worker logs one "event processed" line per event it committed,
+      // LOG_LEVEL=debug: each worker logs one "event processed" line per event it committed,
       // which is how the test tells how many events each worker processed.
       const proc = startProcess(`worker-${i + 1}`, ['worker'], {
         DATABASE_URL: url,
-        LOG_LEVEL: 'info',
+        LOG_LEVEL: 'debug',
         WORKER_LEASE_MS: String(LEASE_MS),
         WORKER_POLL_MS: '200',
       });
