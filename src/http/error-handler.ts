@@ -90,7 +90,8 @@ export default fp(
       if (error.status >= 500) {
         request.log.error({ err, errorCode: error.code, subscriber: request.principal?.username }, 'request failed');
       }
-      // A 4xx is reported on the request's access line (access-log.ts): its code and reason.
+      // The access line (access-log.ts) carries the refusal's code and reason; a 5xx also has the
+      // error line above, with the stack.
       request.outcome = { errorCode: error.code, reason: error.message };
       return sendError(request, res, error);
     });

@@ -88,7 +88,8 @@ export class Worker {
   private async runBatch(prefetch: boolean, fixedNow?: number): Promise<BatchReport> {
     const { db, directory, config } = this.options;
     const clock = () => fixedNow ?? Date.now();
-    // Replays and fixes to an integration take effect on the next batch.
+    // Replays and fixes to an integration take effect on the next batch claimed (a batch claimed
+    // ahead was assessed with the configuration of its own claim time).
     await directory.refresh();
     const started = this.prefetched ?? this.startBatch(clock());
     this.prefetched = undefined;
@@ -129,8 +130,8 @@ export class Worker {
       for (const { event } of assessed) await this.fail(event, err, clock(), report);
     }
 
-    // 2. Commit every outcome in one transaction. If that fails, commit them one by one, so that
-    //    one event the database refuses cannot hold back (and exhaust the retries of) its batch.
+    // Commit every outcome in one transaction. If that fails, commit them one by one, so that one
+    // event the database refuses cannot hold back (and exhaust the retries of) its batch.
     let lost: Set<string>;
     let settled: readonly Completion[] = completions;
     try {

@@ -201,36 +201,22 @@ for (const dialect of testDialects()) {
       assert.equal(missing.statusCode, 422, missing.body);
       assert.equal(missing.json().errorCode, 'CUSTOMER_NOT_FOUND');
     });
+
+    test('a crash of the thread is answered with 503 while it is down, and a new thread takes over', async () => {
+      assert.equal((await sendEvent(app, chatBody({ chat_code: 'BEFORE' }))).statusCode, 200);
+      // The thread dies (as from a native crash or an out-of-memory).
+      const thread = (app.storage as unknown as { thread: { terminate(): Promise<number> } }).thread;
+      await thread.terminate();
+      const during = await sendEvent(app, chatBody({ chat_code: 'DURING' }));
+      assert.equal(during.statusCode, 503, during.body);
+      assert.equal(during.json().errors[0].errorCode, 'SERVICE_UNAVAILABLE');
+      await waitFor('a new storage thread', async () => (await sendEvent(app, chatBody({ chat_code: 'AFTER' }))).statusCode === 200);
+      // Nothing refused was stored; what was acknowledged before and after is.
+      const bodies = await tdb.db.kysely.selectFrom('event_bodies').select('raw_body').execute();
+      const stored = (code: string) => bodies.filter((b) => b.raw_body.includes(`"${code}"`)).length;
+      assert.equal(stored('BEFORE'), 1);
+      assert.equal(stored('DURING'), 0);
+      assert.ok(stored('AFTER') >= 1);
+    });
   });
 }
-
-describe('storage thread: a crash of the thread', () => {
-  let tdb: TestDatabase;
-  let app: FastifyInstance;
-  before(async () => {
-    tdb = await createTestDatabase('sqlite');
-    await applyProvisioning(tdb.db.kysely, eventsFixture);
-    app = await buildApp(tdb.config, { db: tdb.db, logger: false, storage: 'thread' });
-  });
-  after(async () => {
-    await app?.close();
-    await tdb?.destroy();
-  });
-
-  test('is answered with 503 while it is down, and a new thread takes over', async () => {
-    assert.equal((await sendEvent(app, chatBody({ chat_code: 'BEFORE' }))).statusCode, 200);
-    // The thread dies (as from a native crash or an out-of-memory).
-    const thread = (app.storage as unknown as { thread: { terminate(): Promise<number> } }).thread;
-    await thread.terminate();
-    const during = await sendEvent(app, chatBody({ chat_code: 'DURING' }));
-    assert.equal(during.statusCode, 503, during.body);
-    assert.equal(during.json().errors[0].errorCode, 'SERVICE_UNAVAILABLE');
-    await waitFor('a new storage thread', async () => (await sendEvent(app, chatBody({ chat_code: 'AFTER' }))).statusCode === 200);
-    // Nothing refused was stored; what was acknowledged before and after is.
-    const bodies = await tdb.db.kysely.selectFrom('event_bodies').select('raw_body').execute();
-    const stored = (code: string) => bodies.filter((b) => b.raw_body.includes(`"${code}"`)).length;
-    assert.equal(stored('BEFORE'), 1);
-    assert.equal(stored('DURING'), 0);
-    assert.ok(stored('AFTER') >= 1);
-  });
-});
