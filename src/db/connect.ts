@@ -19,6 +19,17 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * Runs work in a transaction. By default its own (`ownTransaction`); in the storage thread on
+ * SQLite, the next group-commit batch's, so the worker's writes share the gate's commits.
+ */
+export type Transact = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+
+export const ownTransaction =
+  (kysely: Kysely<Database>): Transact =>
+  (work) =>
+    kysely.transaction().execute(work);
+
 export interface ConnectOptions {
   /** PostgreSQL pool size (PG_POOL_SIZE for the service). */
   readonly poolSize?: number;

@@ -1,10 +1,10 @@
 // Claims a batch of runnable events for one worker: RECEIVED, due, and not leased by a live
 // worker. Claiming leases them (locked_by/locked_until) and counts an attempt. A worker that dies
 // holds its batch only until the lease expires; then any worker takes it again.
-import { sql } from 'kysely';
-import type { Db } from '../db/connect.js';
+import { type Kysely, sql } from 'kysely';
+import type { Db, Dialect, Transact } from '../db/connect.js';
 import { skipLockedRows } from '../db/dialect.js';
-import type { EventRow } from '../db/schema.js';
+import type { Database, EventRow } from '../db/schema.js';
 import { withBodies } from '../events/event.repository.js';
 
 export interface ClaimOptions {
@@ -14,9 +14,18 @@ export interface ClaimOptions {
   readonly leaseMs: number;
 }
 
-export async function claimBatch(db: Db, { workerId, now, limit, leaseMs }: ClaimOptions): Promise<EventRow[]> {
+/**
+ * Claims inside `transact`'s transaction when given one (the storage thread's group commit on
+ * SQLite: the claim shares a commit with the gate's inserts); otherwise as one statement.
+ */
+export async function claimBatch(db: Db, options: ClaimOptions, transact?: Transact): Promise<EventRow[]> {
+  const rows = await (transact ? transact((trx) => claimRows(trx, db.dialect, options)) : claimRows(db.kysely, db.dialect, options));
+  return rows.sort((a, b) => a.run_after - b.run_after || a.received_at - b.received_at);
+}
+
+async function claimRows(kysely: Kysely<Database>, dialect: Dialect, { workerId, now, limit, leaseMs }: ClaimOptions): Promise<EventRow[]> {
   const due = skipLockedRows(
-    db.kysely
+    kysely
       .selectFrom('events')
       .select('request_id')
       .where('status', '=', 'RECEIVED')
@@ -25,17 +34,16 @@ export async function claimBatch(db: Db, { workerId, now, limit, leaseMs }: Clai
       .orderBy('run_after')
       .orderBy('received_at')
       .limit(limit),
-    db.dialect,
+    dialect,
   );
-  const claimed = await db.kysely
+  const claimed = await kysely
     .updateTable('events')
     .set({ locked_by: workerId, locked_until: now + leaseMs, attempts: sql<number>`attempts + 1`, updated_at: now })
     .where('request_id', 'in', due)
     .returningAll()
     .execute();
   // The bodies live apart (migration 0003), so the claim rewrites only the small rows.
-  const rows = await withBodies(db.kysely, claimed);
-  return rows.sort((a, b) => a.run_after - b.run_after || a.received_at - b.received_at);
+  return withBodies(kysely, claimed);
 }
 
 /**

@@ -7,7 +7,8 @@
 // and three round trips for up to WORKER_BATCH_SIZE events. Measured on this 2-core machine
 // (PostgreSQL on loopback, ~0.3–0.5 ms per round trip): a statement per event spent 2.5 s storing
 // 1000 events; set-based statements make storing a small part of the drain time.
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { ownTransaction, type Transact } from '../db/connect.js';
 import type { Database, EventRow } from '../db/schema.js';
 import type { Outcome } from './evaluate.js';
 
@@ -46,7 +47,7 @@ const summaryColumns = (outcome: Extract<Outcome, { kind: 'processed' }>, now: n
  * 3. one DELETE of earlier summaries of those now REJECTED (a replay withdraws what it undoes).
  * Returns the request ids whose lease was lost (nothing was written for them).
  */
-async function writeOutcomes(trx: Transaction<Database>, completions: readonly Completion[], workerId: string, now: number) {
+async function writeOutcomes(trx: Kysely<Database>, completions: readonly Completion[], workerId: string, now: number) {
   const values = sql.join(
     completions.map(({ event, outcome }) =>
       outcome.kind === 'processed'
@@ -110,7 +111,8 @@ export async function storeOutcomes(
   completions: readonly Completion[],
   workerId: string,
   now: number,
+  transact: Transact = ownTransaction(db),
 ): Promise<Set<string>> {
   if (completions.length === 0) return new Set();
-  return db.transaction().execute((trx) => writeOutcomes(trx, completions, workerId, now));
+  return transact((trx) => writeOutcomes(trx, completions, workerId, now));
 }

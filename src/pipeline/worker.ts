@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SubscriberDirectory } from '../auth/directory.js';
 import type { WorkerConfig } from '../config.js';
-import type { Db } from '../db/connect.js';
+import type { Db, Transact } from '../db/connect.js';
 import { isTransientDbError } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';
 import { type Assessment, type Assessor, inlineAssessor, type Rejected } from './assessor.js';
@@ -43,6 +43,8 @@ export interface WorkerOptions {
   readonly workerId?: string;
   /** Where events are assessed (assessor.ts); by default on this thread. */
   readonly assessor?: Assessor;
+  /** The transaction claims and outcomes are written in; by default their own. */
+  readonly transact?: Transact;
 }
 
 export class Worker {
@@ -72,7 +74,11 @@ export class Worker {
    */
   private async startBatch(now: number): Promise<StartedBatch> {
     const { db, config } = this.options;
-    const events = await claimBatch(db, { workerId: this.id, now, limit: config.batchSize, leaseMs: config.leaseMs });
+    const events = await claimBatch(
+      db,
+      { workerId: this.id, now, limit: config.batchSize, leaseMs: config.leaseMs },
+      this.options.transact,
+    );
     const healthy = events.filter((e) => e.attempts <= config.maxAttempts);
     const poisoned = events.filter((e) => e.attempts > config.maxAttempts);
     const assessing = healthy.length === 0 || this.stopping ? Promise.resolve([]) : this.assessor.assess(healthy);
@@ -135,14 +141,14 @@ export class Worker {
     let lost: Set<string>;
     let settled: readonly Completion[] = completions;
     try {
-      lost = await storeOutcomes(db.kysely, completions, this.id, clock());
+      lost = await storeOutcomes(db.kysely, completions, this.id, clock(), this.options.transact);
     } catch (batchErr) {
       this.options.log.warn({ err: batchErr, events: completions.length }, 'batch commit failed; committing events one by one');
       lost = new Set();
       const committed: Completion[] = [];
       for (const completion of completions) {
         try {
-          for (const id of await storeOutcomes(db.kysely, [completion], this.id, clock())) lost.add(id);
+          for (const id of await storeOutcomes(db.kysely, [completion], this.id, clock(), this.options.transact)) lost.add(id);
           committed.push(completion);
         } catch (err) {
           await this.fail(completion.event, err, clock(), report);

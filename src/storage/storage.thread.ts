@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
-import { connect } from '../db/connect.js';
+import { connect, type Transact } from '../db/connect.js';
 import { loggerOptions } from '../logger.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
@@ -81,7 +81,12 @@ if (data.worker) {
   // machine busy under load, and a third isolate measured slower (6 000–6 300 vs 6 600–6 700
   // req/s at the gate, docs/performance.md) and 40 MB bigger.
   const assessor = data.worker.evaluationThread === true ? await ThreadAssessor.start({ database: data.database }, log) : undefined;
-  worker = new Worker({ db, directory, log, config: data.worker, assessor });
+  // On SQLite the worker's claims and outcomes ride in the gate's batches: the one writer then
+  // commits once per cycle instead of three times (gate, outcome, next claim). On PostgreSQL
+  // batches commit in parallel on their own connections, and a gate batch carrying a 250-event
+  // outcome would only wait longer.
+  const transact: Transact | undefined = db.dialect === 'sqlite' ? (work) => committer.transact(work) : undefined;
+  worker = new Worker({ db, directory, log, config: data.worker, assessor, transact });
   worker.start();
 }
 send({ t: 'ready' });

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { SubscriberDirectory } from '../../src/auth/directory.js';
 import type { WorkerConfig } from '../../src/config.js';
-import type { Db } from '../../src/db/connect.js';
+import type { Db, Transact } from '../../src/db/connect.js';
 import type { Database, EventRow } from '../../src/db/schema.js';
 import { findEvent } from '../../src/events/event.repository.js';
 import { vinCheckDigit } from '../../src/pipeline/vin.js';
@@ -212,8 +212,8 @@ export function summaryRow(db: Kysely<Database>, requestId: string) {
 
 export const silentLog = pino({ level: 'silent' });
 
-export function makeWorker(db: Db, directory: SubscriberDirectory, config: WorkerConfig, workerId = 'w1'): Worker {
-  return new Worker({ db, directory, log: silentLog, config, workerId });
+export function makeWorker(db: Db, directory: SubscriberDirectory, config: WorkerConfig, workerId = 'w1', transact?: Transact): Worker {
+  return new Worker({ db, directory, log: silentLog, config, workerId, transact });
 }
 
 /** Runs `worker.runOnce(now)` until a batch claims nothing; returns the summed reports. */

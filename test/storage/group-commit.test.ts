@@ -91,6 +91,43 @@ for (const dialect of testDialects()) {
       );
     });
 
+    test('a task commits with the events of its batch and sees them', async () => {
+      batches.length = 0;
+      const rows = Array.from({ length: 5 }, () => eventRowFor('partner'));
+      const stored = rows.map((row) => committer.storeEvent(row));
+      const seen = committer.transact((trx) =>
+        trx
+          .selectFrom('events')
+          .select('request_id')
+          .where(
+            'request_id',
+            'in',
+            rows.map((r) => r.request_id),
+          )
+          .execute(),
+      );
+      await Promise.all(stored);
+      assert.equal((await seen).length, 5, 'the task ran after the inserts, in their transaction');
+      assert.deepEqual(
+        batches.map(({ events, tasks }) => ({ events, tasks })),
+        [{ events: 5, tasks: 1 }],
+      );
+    });
+
+    test('a task that throws fails alone; its batch mates are stored', async () => {
+      const rows = Array.from({ length: 3 }, () => eventRowFor('partner'));
+      const stored = rows.map((row) => committer.storeEvent(row));
+      const failing = committer.transact(async (trx) => {
+        await trx.insertInto('dealers').values({ uuid: 'task-dealer', name: 'Rolled back', created_at: 0, updated_at: 0 }).execute();
+        throw new Error('task refused');
+      });
+      await assert.rejects(failing, /task refused/);
+      assert.ok((await Promise.all(stored)).every((o) => o.stored));
+      for (const row of rows) assert.equal((await eventRow(tdb.db.kysely, row.request_id)).status, 'RECEIVED');
+      const dealer = await tdb.db.kysely.selectFrom('dealers').select('uuid').where('uuid', '=', 'task-dealer').executeTakeFirst();
+      assert.equal(dealer, undefined, "the task's own writes were rolled back");
+    });
+
     test('drain() waits for everything handed in', async () => {
       const pending = Array.from({ length: 20 }, () => committer.storeEvent(eventRowFor('partner')));
       await committer.drain();
