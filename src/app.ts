@@ -2,6 +2,9 @@
 // It does not listen; server.ts does. Tests call it with their own database and use inject().
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import adminAuth from './admin/admin.plugin.js';
+import adminRoutes from './admin/admin.routes.js';
+import { ensureAdminCredential } from './admin/admin-token.js';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
 import type { Config, LogLevel } from './config.js';
@@ -37,6 +40,8 @@ export interface AppOptions {
    * thread's connection (the default when the caller passes `db`: the app then uses only it).
    */
   readonly storage?: 'thread' | 'inline';
+  /** Called once with the admin token this start generated (ADMIN_TOKEN unset, none stored). */
+  readonly onAdminTokenGenerated?: (token: string) => void;
 }
 
 function threadLogLevel(config: Config, options: AppOptions): LogLevel {
@@ -127,6 +132,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const { storage, worker } = await openStorage(config, options, db, directory, app.log);
   await app.register(dbPlugin, { db, storage });
   await app.register(authPlugin, { directory });
+  const admin = await ensureAdminCredential(db.kysely, config.adminToken);
+  if (admin.generated !== undefined) options.onAdminTokenGenerated?.(admin.generated);
+  await app.register(adminAuth, { credential: admin.credential, throttle: config.authThrottle });
   await app.register(accessLog);
   await app.register(openapi, { version: VERSION });
   await app.register(healthRoutes);
@@ -134,6 +142,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
   // run `dealer-gateway worker` processes separately.
   await app.register(eventRoutes, { onStored: options.onEventStored });
+  await app.register(adminRoutes);
 
   app.addHook('onReady', async () => {
     worker?.start();

@@ -18,6 +18,11 @@ export interface Config {
   readonly worker: WorkerConfig;
   readonly http: HttpLimits;
   readonly authThrottle: AuthThrottleConfig;
+  /**
+   * ADMIN_TOKEN: the Bearer token of the admin API and console. Unset: a token generated on
+   * first start (its hash stored, the token printed once) is used.
+   */
+  readonly adminToken: string | null;
 }
 
 /** What one slow or greedy client may hold; see docs/operations.md ("Limits and timeouts"). */
@@ -116,7 +121,11 @@ export function loadConfig(env: Env = process.env): Config {
   const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000);
   // Node refuses to start a server whose headers timeout exceeds its request timeout.
   if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
+  const adminToken = env.ADMIN_TOKEN?.trim() || null;
+  // A guessable admin token would open every partner's data: demand real entropy.
+  if (adminToken !== null && adminToken.length < 24) throw new ConfigError('ADMIN_TOKEN: must be at least 24 characters');
   return Object.freeze({
+    adminToken,
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
     database: Object.freeze(parseDatabaseUrl(env.DATABASE_URL)),

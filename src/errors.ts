@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_INVALID',
   'IDEMPOTENCY_KEY_REUSED',
   'NOT_FOUND',
+  'CONFLICT',
   'METHOD_NOT_ALLOWED',
   'REQUEST_TIMEOUT',
   'HEADERS_TOO_LARGE',
@@ -53,6 +54,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 404;
     case 'METHOD_NOT_ALLOWED':
       return 405;
+    case 'CONFLICT':
+      return 409;
     case 'REQUEST_TIMEOUT':
       return 408;
     case 'HEADERS_TOO_LARGE':

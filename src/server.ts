@@ -48,7 +48,17 @@ export async function runServer(config: Config): Promise<number> {
   const log = pino(loggerOptions(config.logLevel));
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, { loggerInstance: log });
+    app = await buildApp(config, {
+      loggerInstance: log,
+      // Shown once, on stderr and never in the JSON log (log lines are shipped and kept).
+      onAdminTokenGenerated: (token) => {
+        process.stderr.write(
+          `\nAdmin token (generated on first start; only its hash is stored, so it is shown this once):\n\n  ${token}\n\n` +
+            'Use it as "Authorization: Bearer <token>" on /admin/v1, or set ADMIN_TOKEN to choose your own.\n\n',
+        );
+        log.warn('no ADMIN_TOKEN set: generated an admin token and printed it once on stderr');
+      },
+    });
   } catch (err) {
     log.fatal({ err }, 'cannot start: the database could not be opened or migrated');
     return 1;

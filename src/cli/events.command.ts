@@ -1,8 +1,9 @@
 import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
+import { type EventFilter, whereEvents } from '../events/event.filter.js';
 import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
 import { findEvent, withBodies } from '../events/event.repository.js';
-import { countReplayable, type EventFilter, replayEvents, whereEvents } from '../events/replay.js';
+import { countReplayable, replayEvents } from '../events/replay.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
 
@@ -90,7 +91,10 @@ export const eventsCommand: Command = {
       if (action === 'list') {
         const rows = await withBodies(
           db.kysely,
-          await whereEvents(db.kysely.selectFrom('events').selectAll(), filter).orderBy('received_at', 'desc').limit(limit).execute(),
+          await whereEvents(db.kysely.selectFrom('events').selectAll(), filter, db.kysely)
+            .orderBy('received_at', 'desc')
+            .limit(limit)
+            .execute(),
         );
         for (const row of rows) {
           const e = eventFromRow(row);

@@ -8,3 +8,8 @@ export async function queryInChunks<T, R>(values: readonly T[], query: (chunk: T
   for (let i = 0; i < unique.length; i += CHUNK) results.push(...(await query(unique.slice(i, i + CHUNK))));
   return results;
 }
+
+/** `values` in consecutive slices of at most `size` (multi-row inserts under the parameter limit). */
+export function* inChunks<T>(values: readonly T[], size = CHUNK): Generator<T[]> {
+  for (let i = 0; i < values.length; i += size) yield values.slice(i, i + size);
+}

@@ -1,8 +1,14 @@
 // How the two databases differ where the code must care: which driver errors mean what, and
 // row locking for queue claims. Callers ask the question; only this file knows the answer.
-import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, type SelectQueryBuilder, sql } from 'kysely';
 import type { Dialect } from './connect.js';
 import type { Database } from './schema.js';
+
+/** Which database a Kysely instance talks to (migrations get no `Db`, only the instance). */
+// biome-ignore lint/suspicious/noExplicitAny: any schema
+export function dialectOfKysely(db: Kysely<any>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
 
 /** The PostgreSQL channel on which stored events wake `dealer-gateway worker` processes. */
 export const EVENTS_CHANNEL = 'dealer_gateway_events';

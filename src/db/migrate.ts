@@ -3,12 +3,14 @@ import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kys
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_events.js';
 import * as m0003 from './migrations/0003_event_bodies.js';
+import * as m0004 from './migrations/0004_operations.js';
 import type { Database } from './schema.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_foundation': m0001,
   '0002_events': m0002,
   '0003_event_bodies': m0003,
+  '0004_operations': m0004,
 };
 
 export interface MigrateOutcome {

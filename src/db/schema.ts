@@ -1,6 +1,6 @@
 // Table types for Kysely. Column types are chosen to mean the same on both dialects:
 // timestamps are epoch milliseconds (bigint), flags are 0/1 integers, JSON is text.
-import type { Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 export interface DealersTable {
   uuid: string;
@@ -135,6 +135,52 @@ export interface ChatSummariesTable {
   updated_at: number;
 }
 
+/** One finished attempt of an event, or a replay: its timeline (migration 0004). */
+export interface EventAttemptsTable {
+  id: Generated<number>;
+  request_id: string;
+  attempt: number;
+  worker_id: string | null;
+  at: number;
+  /** PROCESSED, REJECTED, RETRY, FAILED or REPLAYED */
+  outcome: string;
+  cause: string | null;
+}
+
+/** Every change made through the admin API or `apply`: who, what, when, before/after (JSON). */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_key: string;
+  before: string | null;
+  after: string | null;
+}
+
+/** A replay of every event matching a filter, run in the background. */
+export interface ReplayJobsTable {
+  id: string;
+  /** The EventFilter as JSON. */
+  filter: string;
+  actor: string;
+  /** RUNNING, DONE or FAILED */
+  status: string;
+  total: number;
+  replayed: number;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface AdminSettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
 export interface Database {
   dealers: DealersTable;
   subscribers: SubscribersTable;
@@ -147,6 +193,10 @@ export interface Database {
   events: EventsTable;
   event_bodies: EventBodiesTable;
   chat_summaries: ChatSummariesTable;
+  event_attempts: EventAttemptsTable;
+  audit_log: AuditLogTable;
+  replay_jobs: ReplayJobsTable;
+  admin_settings: AdminSettingsTable;
 }
 
 export type LeadRow = Selectable<LeadsTable>;

@@ -2,34 +2,13 @@
 // integration's current configuration (after a dealer mapping is added, a schema fixed, or an
 // outage that left events FAILED). Events leased by a live worker are left alone.
 import type { Kysely } from 'kysely';
+import { inChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
+import { type EventFilter, whereEvents } from './event.filter.js';
 import type { EventStatus } from './event.model.js';
-
-export interface EventFilter {
-  readonly requestIds?: readonly string[];
-  readonly statuses?: readonly EventStatus[];
-  readonly subscriber?: string;
-  readonly eventType?: string;
-  /** received_at >= since (epoch ms) */
-  readonly since?: number;
-  /** received_at < until (epoch ms) */
-  readonly until?: number;
-}
 
 /** Without request ids, a replay is limited to these unless statuses are given. */
 export const DEFAULT_REPLAY_STATUSES: readonly EventStatus[] = ['REJECTED', 'FAILED'];
-
-// biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
-export function whereEvents<Q extends { where: (...args: any[]) => any }>(qb: Q, filter: EventFilter): Q {
-  let q = qb;
-  if (filter.requestIds && filter.requestIds.length > 0) q = q.where('request_id', 'in', filter.requestIds);
-  if (filter.statuses && filter.statuses.length > 0) q = q.where('status', 'in', filter.statuses);
-  if (filter.subscriber !== undefined) q = q.where('username', '=', filter.subscriber);
-  if (filter.eventType !== undefined) q = q.where('event_type', '=', filter.eventType);
-  if (filter.since !== undefined) q = q.where('received_at', '>=', filter.since);
-  if (filter.until !== undefined) q = q.where('received_at', '<', filter.until);
-  return q;
-}
 
 export function replayFilter(filter: EventFilter): EventFilter {
   const byId = filter.requestIds !== undefined && filter.requestIds.length > 0;
@@ -44,26 +23,46 @@ export interface ReplayReport {
 // biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
 const notLeased = (now: number) => (eb: any) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]);
 
-export async function replayEvents(db: Kysely<Database>, filter: EventFilter, now: number = Date.now()): Promise<ReplayReport> {
-  const result = await whereEvents(
-    db
-      .updateTable('events')
-      .set({
-        status: 'RECEIVED',
-        attempts: 0,
-        run_after: now,
-        errors: '[]',
-        warnings: '[]',
-        last_error: null,
-        processed_at: null,
-        locked_by: null,
-        locked_until: null,
-        updated_at: now,
-      })
-      .where(notLeased(now)),
-    replayFilter(filter),
-  ).executeTakeFirst();
-  return { replayed: Number(result.numUpdatedRows) };
+/**
+ * Replays the events matching `filter` that no live worker holds, and writes a REPLAYED entry in
+ * each one's timeline (who asked: `actor`), in one transaction.
+ */
+export async function replayEvents(
+  db: Kysely<Database>,
+  filter: EventFilter,
+  now: number = Date.now(),
+  actor = 'cli',
+): Promise<ReplayReport> {
+  return db.transaction().execute(async (trx) => {
+    const replayed = await whereEvents(
+      trx
+        .updateTable('events')
+        .set({
+          status: 'RECEIVED',
+          attempts: 0,
+          run_after: now,
+          errors: '[]',
+          warnings: '[]',
+          last_error: null,
+          processed_at: null,
+          locked_by: null,
+          locked_until: null,
+          updated_at: now,
+        })
+        .where(notLeased(now)),
+      replayFilter(filter),
+      db,
+    )
+      .returning('request_id')
+      .execute();
+    for (const chunk of inChunks(replayed, 1000)) {
+      await trx
+        .insertInto('event_attempts')
+        .values(chunk.map(({ request_id }) => ({ request_id, attempt: 0, worker_id: null, at: now, outcome: 'REPLAYED', cause: actor })))
+        .execute();
+    }
+    return { replayed: replayed.length };
+  });
 }
 
 /** How many events replayEvents() would replay now (for --dry-run). */
@@ -74,6 +73,7 @@ export async function countReplayable(db: Kysely<Database>, filter: EventFilter,
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where(notLeased(now)),
     replayFilter(filter),
+    db,
   ).executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -20,8 +20,13 @@ export interface ErrorReply {
 }
 
 /** Headers every error answer of `status` carries, whichever layer writes it. */
-export function errorHeaders(error: ErrorReply): Record<string, string> {
-  if (error.status === 401) return { 'www-authenticate': 'Basic realm="dealer-gateway", charset="UTF-8"' };
+export function errorHeaders(error: ErrorReply, path = ''): Record<string, string> {
+  if (error.status === 401) {
+    // The admin API takes a Bearer token; the partner API Basic credentials.
+    return path.startsWith('/admin/')
+      ? { 'www-authenticate': 'Bearer realm="dealer-gateway-admin"' }
+      : { 'www-authenticate': 'Basic realm="dealer-gateway", charset="UTF-8"' };
+  }
   if (error.status === 503 || error.status === 429) return { 'retry-after': String(error.retryAfterSeconds ?? 1) };
   return {};
 }

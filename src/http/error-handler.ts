@@ -50,7 +50,7 @@ export function classify(err: FastifyError | Error, bodyLimit?: number): ErrorRe
 export function sendError(request: FastifyRequest, res: FastifyReply, error: ErrorReply): FastifyReply {
   // Set here too: answers given before routing (frameworkErrors) run no hooks.
   res.header('x-request-id', request.id);
-  res.headers(errorHeaders(error));
+  res.headers(errorHeaders(error, pathOf(request.url)));
   return res.code(error.status).send(errorBody(envelopeOf(request), { path: pathOf(request.url), requestId: request.id }, error));
 }
 

@@ -59,7 +59,7 @@ export function clientErrorHandler(this: FastifyInstance, err: ClientError, sock
         'content-length': String(Buffer.byteLength(body)),
         'x-request-id': requestId,
         connection: 'close',
-        ...errorHeaders(error),
+        ...errorHeaders(error, path),
       };
       const head = Object.entries(headers)
         .map(([name, value]) => `${name}: ${value}\r\n`)

@@ -25,7 +25,9 @@ export async function recordFailure(
   now: number,
   maxAttempts: number,
 ): Promise<RetryDecision> {
-  const base = db.updateTable('events').where('request_id', '=', event.request_id).where('locked_by', '=', workerId);
+  // Only while this worker holds the lease; the timeline entry is written with the update.
+  const leased = (trx: Kysely<Database>) =>
+    trx.updateTable('events').where('request_id', '=', event.request_id).where('locked_by', '=', workerId);
   if (event.attempts >= maxAttempts) {
     const errors: EventError[] = [
       {
@@ -33,20 +35,36 @@ export async function recordFailure(
         errorMessage: `Processing failed ${event.attempts} times on our side; the event is kept and will be replayed once the cause is fixed`,
       },
     ];
-    await base
-      .set({
-        status: 'FAILED',
-        errors: JSON.stringify(errors),
-        last_error: detail,
-        processed_at: now,
-        locked_by: null,
-        locked_until: null,
-        updated_at: now,
-      })
-      .execute();
+    await db.transaction().execute(async (trx) => {
+      const written = await leased(trx)
+        .set({
+          status: 'FAILED',
+          errors: JSON.stringify(errors),
+          last_error: detail,
+          processed_at: now,
+          locked_by: null,
+          locked_until: null,
+          updated_at: now,
+        })
+        .executeTakeFirst();
+      if (written.numUpdatedRows > 0n) await timeline(trx, event, workerId, now, 'FAILED', detail);
+    });
     return { kind: 'failed' };
   }
   const runAfter = now + backoffMs(event.attempts);
-  await base.set({ run_after: runAfter, last_error: detail, locked_by: null, locked_until: null, updated_at: now }).execute();
+  await db.transaction().execute(async (trx) => {
+    const written = await leased(trx)
+      .set({ run_after: runAfter, last_error: detail, locked_by: null, locked_until: null, updated_at: now })
+      .executeTakeFirst();
+    if (written.numUpdatedRows > 0n) await timeline(trx, event, workerId, now, 'RETRY', detail);
+  });
   return { kind: 'retry', runAfter };
+}
+
+/** The event's timeline entry for this attempt (read by operators in the admin API). */
+function timeline(trx: Kysely<Database>, event: EventRow, workerId: string, now: number, outcome: 'RETRY' | 'FAILED', cause: string) {
+  return trx
+    .insertInto('event_attempts')
+    .values({ request_id: event.request_id, attempt: event.attempts, worker_id: workerId, at: now, outcome, cause })
+    .execute();
 }

@@ -1,0 +1,15 @@
+// Everything under /admin/v1: one encapsulated context whose every route requires the admin
+// token (admin.plugin.ts). Feature route files register inside it.
+import type { FastifyInstance } from 'fastify';
+import { ADMIN_PREFIX } from './admin.plugin.js';
+import adminEventRoutes from './admin-events.routes.js';
+
+export default async function adminRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(
+    async (admin) => {
+      admin.addHook('onRequest', app.authenticateAdmin);
+      await admin.register(adminEventRoutes);
+    },
+    { prefix: ADMIN_PREFIX },
+  );
+}

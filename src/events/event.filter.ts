@@ -1,0 +1,77 @@
+// Which events an operator means: one filter for the admin list, the CLI, and replays (so
+// "replay everything matching" replays exactly what the list showed, not a page of it).
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import { dialectOfKysely } from '../db/dialect.js';
+import type { Database } from '../db/schema.js';
+import type { EventStatus } from './event.model.js';
+
+export interface EventFilter {
+  readonly requestIds?: readonly string[];
+  readonly statuses?: readonly EventStatus[];
+  readonly subscriber?: string;
+  readonly eventType?: string;
+  /** The dealer the pipeline resolved (events not yet processed have none). */
+  readonly dealer?: string;
+  /** An error code among the event's errors (REJECTED, FAILED). */
+  readonly errorCode?: string;
+  /** Words that must all occur in the raw body (full-text index, not a scan). */
+  readonly text?: string;
+  /** received_at >= since (epoch ms) */
+  readonly since?: number;
+  /** received_at < until (epoch ms) */
+  readonly until?: number;
+}
+
+/**
+ * The full-text query for `text`: every whitespace-separated word must occur. SQLite FTS5 gets
+ * each word as a quoted phrase (so `ACME-99` or `"` cannot be read as query syntax);
+ * PostgreSQL parses the text with plainto_tsquery, which has no syntax to inject.
+ */
+export function ftsQuery(text: string): string | undefined {
+  const words = text.split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) return undefined;
+  return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: usable inside any query over the events table
+function bodyMatches(eb: ExpressionBuilder<any, any>, db: Kysely<any>, text: string) {
+  if (dialectOfKysely(db) === 'postgres') {
+    return eb(
+      'events.request_id',
+      'in',
+      sql`(SELECT b.request_id FROM event_bodies b WHERE to_tsvector('simple', b.raw_body) @@ plainto_tsquery('simple', ${text}))`,
+    );
+  }
+  return eb(
+    'events.request_id',
+    'in',
+    sql`(SELECT b.request_id FROM event_bodies b WHERE b.rowid IN (SELECT rowid FROM event_search WHERE event_search MATCH ${ftsQuery(text)}))`,
+  );
+}
+
+/** LIKE pattern of a literal (its % and _ escaped with \). */
+const likeLiteral = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Narrows `qb` (a query over `events`, built on `db`) to the events matching `filter`. */
+// biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
+export function whereEvents<Q extends { where: (...args: any[]) => any }>(qb: Q, filter: EventFilter, db?: Kysely<any>): Q {
+  let q = qb;
+  if (filter.requestIds && filter.requestIds.length > 0) q = q.where('events.request_id', 'in', filter.requestIds);
+  if (filter.statuses && filter.statuses.length > 0) q = q.where('events.status', 'in', filter.statuses);
+  if (filter.subscriber !== undefined) q = q.where('events.username', '=', filter.subscriber);
+  if (filter.eventType !== undefined) q = q.where('events.event_type', '=', filter.eventType);
+  if (filter.dealer !== undefined) q = q.where('events.dealer_uuid', '=', filter.dealer);
+  if (filter.errorCode !== undefined) {
+    // errors is a JSON array of {errorCode, …}; codes come from a closed list, matched literally.
+    q = q.where(sql`events.errors LIKE ${`%"errorCode":"${likeLiteral(filter.errorCode)}"%`} ESCAPE '\\'`);
+  }
+  if (filter.since !== undefined) q = q.where('events.received_at', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('events.received_at', '<', filter.until);
+  if (filter.text !== undefined && ftsQuery(filter.text) !== undefined) {
+    if (!db) throw new Error('a text filter needs the database it runs on');
+    const text = filter.text;
+    // biome-ignore lint/suspicious/noExplicitAny: see above
+    q = q.where((eb: ExpressionBuilder<any, any>) => bodyMatches(eb, db, text));
+  }
+  return q;
+}
