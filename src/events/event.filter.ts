@@ -2,7 +2,6 @@
 // "replay everything matching" replays exactly what the list showed, not a page of it).
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { dialectOfKysely } from '../db/dialect.js';
-import type { Database } from '../db/schema.js';
 import type { EventStatus } from './event.model.js';
 
 export interface EventFilter {
