@@ -2,6 +2,7 @@
 // token (admin.plugin.ts). Feature route files register inside it.
 import type { FastifyInstance } from 'fastify';
 import { ADMIN_PREFIX } from './admin.plugin.js';
+import adminDryRunRoutes from './admin-dry-run.routes.js';
 import adminEventRoutes from './admin-events.routes.js';
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
@@ -9,6 +10,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     async (admin) => {
       admin.addHook('onRequest', app.authenticateAdmin);
       await admin.register(adminEventRoutes);
+      await admin.register(adminDryRunRoutes);
     },
     { prefix: ADMIN_PREFIX },
   );

@@ -13,7 +13,13 @@ export default fp(
           version: opts.version,
           description: 'Partner integration API: Leads v2 and vehicle service chat summary events. See docs/api.md.',
         },
-        components: { securitySchemes: { basicAuth: { type: 'http', scheme: 'basic' } } },
+        components: {
+          securitySchemes: {
+            basicAuth: { type: 'http', scheme: 'basic' },
+            // The admin API (/admin/v1): ADMIN_TOKEN as `Authorization: Bearer …`.
+            adminToken: { type: 'http', scheme: 'bearer' },
+          },
+        },
       },
     });
     app.get('/openapi.json', { schema: { hide: true }, config: { envelope: 'plain' } }, async () => app.swagger());
