@@ -1,5 +1,6 @@
 // `dealer-gateway <command>`: each command parses its own flags, loads the config from the
 // environment and calls services (never HTTP routes). Returns the process exit code.
+import { adminTokenCommand } from './admin-token.command.js';
 import { applyCommand } from './apply.command.js';
 import type { Command } from './command.js';
 import { eventsCommand } from './events.command.js';
@@ -8,7 +9,15 @@ import { migrateCommand } from './migrate.command.js';
 import { serveCommand } from './serve.command.js';
 import { workerCommand } from './worker.command.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, workerCommand, migrateCommand, applyCommand, eventsCommand, hashPasswordCommand];
+const COMMANDS: readonly Command[] = [
+  serveCommand,
+  workerCommand,
+  migrateCommand,
+  applyCommand,
+  eventsCommand,
+  hashPasswordCommand,
+  adminTokenCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
