@@ -20,6 +20,9 @@ Filters (list, replay):
   --status STATUS      RECEIVED, PROCESSED, REJECTED or FAILED (repeatable)
   --subscriber NAME    the partner that sent them (alias: --integration)
   --event-type TYPE    the event type (vehicle-service-chat)
+  --dealer UUID        the dealer the pipeline resolved
+  --error-code CODE    an error code among the event's errors (e.g. DEALER_NOT_MAPPED)
+  --search WORDS       words that must all occur in the raw body (full-text index)
   --since TIME         received at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)
   --until TIME         received before TIME
   --limit N            list at most N events (default 50)
@@ -31,6 +34,9 @@ const options = {
   subscriber: { type: 'string' },
   integration: { type: 'string' },
   'event-type': { type: 'string' },
+  dealer: { type: 'string' },
+  'error-code': { type: 'string' },
+  search: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   limit: { type: 'string' },
@@ -61,6 +67,9 @@ export const eventsCommand: Command = {
       statuses: statuses as EventStatus[],
       ...((values.subscriber ?? values.integration) !== undefined && { subscriber: values.subscriber ?? values.integration }),
       ...(values['event-type'] !== undefined && { eventType: values['event-type'] }),
+      ...(values.dealer !== undefined && { dealer: values.dealer }),
+      ...(values['error-code'] !== undefined && { errorCode: values['error-code'] }),
+      ...(values.search !== undefined && { text: values.search }),
       ...(values.since !== undefined && { since: time('since', values.since) }),
       ...(values.until !== undefined && { until: time('until', values.until) }),
     };

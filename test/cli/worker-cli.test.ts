@@ -110,6 +110,16 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
     assert.equal(none.stdout, '0 event(s)\n');
   });
 
+  test("events list filters by error code, dealer and words of the raw body (the admin API's filter)", async () => {
+    const byCode = await run(['events', 'list', '--error-code', 'DEALER_NOT_MAPPED']);
+    assert.ok(byCode.stdout.includes(rejectedId) && !byCode.stdout.includes(processedId), show(byCode));
+    const byDealer = await run(['events', 'list', '--dealer', 'd-1']);
+    assert.ok(byDealer.stdout.includes(processedId) && !byDealer.stdout.includes(rejectedId), show(byDealer));
+    const byWords = await run(['events', 'list', '--search', 'CLI-2']);
+    assert.ok(byWords.stdout.includes(rejectedId) && !byWords.stdout.includes(processedId), show(byWords));
+    assert.match(byWords.stdout, /^1 event\(s\)$/m);
+  });
+
   test('events show ID: the event as JSON, raw body included', async () => {
     const r = await run(['events', 'show', processedId]);
     assert.equal(r.code, 0, show(r));
