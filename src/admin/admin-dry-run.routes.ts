@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 import { EVENT_TYPES, type EventType } from '../events/event-types.js';
 import { type CandidateIntegration, dryRunEvent, dryRunStoredEvent, storedOutcomeOf } from '../pipeline/dry-run.js';
-import { adminErrorSchema } from './admin-events.schemas.js';
+import { adminErrors } from './admin.schemas.js';
 
 interface DryRunBody {
   requestId?: string;
@@ -72,8 +72,7 @@ export default async function adminDryRunRoutes(app: FastifyInstance): Promise<v
               },
             },
           },
-          '4xx': adminErrorSchema,
-          '5xx': adminErrorSchema,
+          ...adminErrors,
         },
       },
     },

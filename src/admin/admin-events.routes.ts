@@ -5,8 +5,8 @@ import { AppError } from '../errors.js';
 import type { EventFilter } from '../events/event.filter.js';
 import type { EventStatus } from '../events/event.model.js';
 import { failInterruptedJobs, findReplayJob, type ReplayJob, startReplayJob } from '../events/replay-job.js';
+import { adminErrors } from './admin.schemas.js';
 import {
-  adminErrorSchema,
   eventDetailSchema,
   eventListSchema,
   jobIdParamsSchema,
@@ -43,7 +43,7 @@ export function toEventFilter(params: FilterParams): EventFilter {
 }
 
 const ACTOR = 'admin-api';
-const errors = { '4xx': adminErrorSchema, '5xx': adminErrorSchema };
+const errors = adminErrors;
 const common = { tags: ['admin'], security: [{ adminToken: [] }] };
 
 export default async function adminEventRoutes(app: FastifyInstance): Promise<void> {

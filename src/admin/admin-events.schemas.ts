@@ -5,16 +5,6 @@ import { EVENT_STATUSES } from '../events/event.model.js';
 import { EVENT_TYPES } from '../events/event-types.js';
 import { PIPELINE_ERROR_CODES } from '../pipeline/codes.js';
 
-export const adminErrorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } },
-    },
-  },
-} as const;
-
 const statusList = `^(${EVENT_STATUSES.join('|')})(,(${EVENT_STATUSES.join('|')}))*$`;
 const dateTime = { type: 'string', format: 'date-time', maxLength: 40 } as const;
 

@@ -4,13 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import { ADMIN_PREFIX } from './admin.plugin.js';
 import adminDryRunRoutes from './admin-dry-run.routes.js';
 import adminEventRoutes from './admin-events.routes.js';
+import dealerViewRoutes from './dealer-view.routes.js';
+import resourceRoutes from './resources.routes.js';
+import statsRoutes from './stats.routes.js';
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', app.authenticateAdmin);
       await admin.register(adminEventRoutes);
+      await admin.register(resourceRoutes);
+      await admin.register(dealerViewRoutes);
       await admin.register(adminDryRunRoutes);
+      await admin.register(statsRoutes);
     },
     { prefix: ADMIN_PREFIX },
   );

@@ -114,6 +114,9 @@ export function describeValidationError(error: ErrorObject, root = 'body'): stri
     }
     case 'pattern':
       return `Field '${fieldPath(error.instancePath)}' must match the pattern ${String(params.pattern)}`;
+    case 'additionalProperties':
+      // Name the field the caller got wrong (a typo is the usual cause), not its parent.
+      return `Field '${fieldPath(error.instancePath, String(params.additionalProperty))}' is not allowed here`;
     default:
       return `Field '${fieldPath(error.instancePath) || root}' ${error.message ?? 'is invalid'}`;
   }

@@ -4,7 +4,10 @@
 // - Entities absent from the file are left alone (several files may provision disjoint parts);
 //   a listed subscriber's grants are exactly the file's grants. Disable a subscriber with
 //   "disabled": true rather than deleting it, so its history stays attributable.
+// - Audited: every created or updated row gets an audit_log entry (who, before, after) in the
+//   same transaction, so `apply` and the admin API (which writes through here) leave one trail.
 import type { Kysely, Transaction } from 'kysely';
+import { type AuditEntry, recordAudit } from '../audit/audit.repository.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
@@ -43,20 +46,69 @@ function diff(current: Row | undefined, desired: Row): Row | undefined {
 type RowFate = 'created' | 'updated' | 'unchanged';
 const INSERT_CHUNK = 500;
 
+/** What happened to one desired row: its fate, the stored row before (absent when created) and after. */
+interface RowChange {
+  readonly fate: RowFate;
+  readonly before: Row | undefined;
+  readonly after: Row;
+}
+
+type SyncedTable = 'dealers' | 'subscribers' | 'customers' | 'vehicles' | 'integrations';
+
+const AUDIT_ENTITY: Record<SyncedTable, string> = {
+  dealers: 'dealer',
+  subscribers: 'subscriber',
+  customers: 'customer',
+  vehicles: 'vehicle',
+  integrations: 'integration',
+};
+const JSON_COLUMNS = new Set(['dealer_map', 'json_schema']);
+const FLAG_COLUMNS = new Set(['active', 'disabled']);
+
+/**
+ * A row as the audit log shows it: its columns without the timestamps (the entry has its own
+ * time), JSON columns parsed and flags as booleans. Never the password hash: a leaked log must
+ * not hand out offline-crackable hashes, so the subscriber's entry only says whether it changed.
+ */
+function auditView(row: Row): Row {
+  const view: Row = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column === 'created_at' || column === 'updated_at' || column === 'password_hash') continue;
+    if (JSON_COLUMNS.has(column) && typeof value === 'string') view[column] = JSON.parse(value);
+    else if (FLAG_COLUMNS.has(column) && typeof value === 'number') view[column] = value === 1;
+    else view[column] = value;
+  }
+  return view;
+}
+
+interface GrantRow {
+  readonly scope: string;
+  readonly dealer_uuid: string;
+}
+
+/** Grants as the audit log shows them: scope → sorted dealer UUIDs ('*' for MultiDealer). */
+function grantsView(grants: readonly GrantRow[]): Record<string, string[]> {
+  const view: Record<string, string[]> = {};
+  for (const g of [...grants].sort((a, b) => a.scope.localeCompare(b.scope) || a.dealer_uuid.localeCompare(b.dealer_uuid))) {
+    view[g.scope] = [...(view[g.scope] ?? []), g.dealer_uuid];
+  }
+  return view;
+}
+
 /**
  * Makes `table` hold the `desired` rows (matched on the primary key `keys`): inserts the missing
  * ones in bulk, updates the ones that differ, leaves the rest untouched. Existing rows are read
  * in chunks up front, so a file of 40 000 customers costs a few hundred statements, not 80 000.
- * Returns what happened to each row, by key.
+ * Returns what happened to each row, by key, in the order of `desired`.
  */
 async function syncRows(
   trx: Transaction<Database>,
-  table: 'dealers' | 'subscribers' | 'customers' | 'vehicles' | 'integrations',
+  table: SyncedTable,
   keys: readonly [string, ...string[]],
   desired: readonly Row[],
   counts: Tally,
   now: number,
-): Promise<Map<string, RowFate>> {
+): Promise<Map<string, RowChange>> {
   // biome-ignore lint/suspicious/noExplicitAny: one generic sync over five tables
   const t = trx as Transaction<any>;
   const keyOf = (row: Row) => keys.map((k) => String(row[k])).join('\0');
@@ -67,13 +119,13 @@ async function syncRows(
   )) as Row[];
   const existing = new Map(rows.map((row) => [keyOf(row), row]));
 
-  const fates = new Map<string, RowFate>();
+  const fates = new Map<string, RowChange>();
   const inserts: Row[] = [];
   for (const row of desired) {
     const current = existing.get(keyOf(row));
     const changes = diff(current, row);
     const fate: RowFate = current === undefined ? 'created' : changes === undefined ? 'unchanged' : 'updated';
-    fates.set(keyOf(row), fate);
+    fates.set(keyOf(row), { fate, before: current, after: { ...current, ...row } });
     counts[fate]++;
     if (fate === 'created') inserts.push({ ...row, created_at: now, updated_at: now });
     if (fate === 'updated') {
@@ -87,6 +139,23 @@ async function syncRows(
       .execute();
   }
   return fates;
+}
+
+/** One audit entry per created or updated row; unchanged rows leave no trace. */
+function auditChanges(table: SyncedTable, keys: readonly string[], changes: ReadonlyMap<string, RowChange>, actor: string): AuditEntry[] {
+  const entries: AuditEntry[] = [];
+  for (const change of changes.values()) {
+    if (change.fate === 'unchanged') continue;
+    entries.push({
+      actor,
+      action: change.fate === 'created' ? 'create' : 'update',
+      entity: AUDIT_ENTITY[table],
+      key: keys.map((k) => String(change.after[k])).join('/'),
+      before: change.before === undefined ? null : auditView(change.before),
+      after: auditView(change.after),
+    });
+  }
+  return entries;
 }
 
 /** Resolves each subscriber's password hash, keeping the stored one when the password still matches. */
@@ -113,7 +182,11 @@ async function resolvePasswordHashes(db: Kysely<Database>, subscribers: readonly
   return hashes;
 }
 
-async function syncGrants(trx: Transaction<Database>, s: SubscriberSpec): Promise<boolean> {
+/** Makes the subscriber's grants exactly the spec's; returns the grants before and after. */
+async function syncGrants(
+  trx: Transaction<Database>,
+  s: SubscriberSpec,
+): Promise<{ changed: boolean; before: GrantRow[]; after: GrantRow[] }> {
   const desired = new Set(s.grants.flatMap((g) => (g.dealers === '*' ? ['*'] : g.dealers).map((d) => `${g.scope}\0${d}`)));
   const current = await trx.selectFrom('grants').select(['scope', 'dealer_uuid']).where('username', '=', s.username).execute();
   const currentKeys = new Set(current.map((g) => `${g.scope}\0${g.dealer_uuid}`));
@@ -138,10 +211,20 @@ async function syncGrants(trx: Transaction<Database>, s: SubscriberSpec): Promis
       )
       .execute();
   }
-  return removed.length > 0 || added.length > 0;
+  const after = [...desired].map((k) => {
+    const [scope, dealer] = k.split('\0') as [string, string];
+    return { scope, dealer_uuid: dealer };
+  });
+  return { changed: removed.length > 0 || added.length > 0, before: current, after };
 }
 
-export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Promise<ApplyReport> {
+export interface ApplyOptions {
+  /** Who the audit log names for the changes: 'apply' (the CLI, the default) or 'admin-api'. */
+  readonly actor?: string;
+}
+
+export async function applyProvisioning(db: Kysely<Database>, doc: unknown, options: ApplyOptions = {}): Promise<ApplyReport> {
+  const actor = options.actor ?? 'apply';
   const file: ProvisioningFile = await validateProvisioning(db, doc);
   const subscribers = file.subscribers ?? [];
   // scrypt is slow by design: hash outside the transaction so the write lock is held briefly.
@@ -160,7 +243,7 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
       .execute();
     const report = { dealers: tally(), subscribers: tally(), customers: tally(), vehicles: tally(), integrations: tally() };
     // Parents before children: dealers, subscribers (then their grants), customers, vehicles, integrations.
-    await syncRows(
+    const dealerChanges = await syncRows(
       trx,
       'dealers',
       ['uuid'],
@@ -168,20 +251,36 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
       report.dealers,
       now,
     );
+    const audit = auditChanges('dealers', ['uuid'], dealerChanges, actor);
 
     const subscriberRows = subscribers.map((s) => ({
       username: s.username,
       password_hash: hashes.get(s.username),
       disabled: s.disabled ? 1 : 0,
     }));
-    const fates = await syncRows(trx, 'subscribers', ['username'], subscriberRows, report.subscribers, now);
+    const subscriberChanges = await syncRows(trx, 'subscribers', ['username'], subscriberRows, report.subscribers, now);
     for (const s of subscribers) {
-      if ((await syncGrants(trx, s)) && fates.get(s.username) === 'unchanged') {
+      const change = subscriberChanges.get(s.username) as RowChange;
+      const grants = await syncGrants(trx, s);
+      if (grants.changed && change.fate === 'unchanged') {
         // Same row, new grants: it is an update of the subscriber.
         report.subscribers.unchanged--;
         report.subscribers.updated++;
         await trx.updateTable('subscribers').set({ updated_at: now }).where('username', '=', s.username).execute();
       }
+      if (change.fate === 'unchanged' && !grants.changed) continue;
+      audit.push({
+        actor,
+        action: change.fate === 'created' ? 'create' : 'update',
+        entity: 'subscriber',
+        key: s.username,
+        before: change.before === undefined ? null : { ...auditView(change.before), grants: grantsView(grants.before) },
+        after: {
+          ...auditView(change.after),
+          passwordChanged: change.before?.password_hash !== change.after.password_hash,
+          grants: grantsView(grants.after),
+        },
+      });
     }
 
     const customers = file.customers ?? [];
@@ -193,7 +292,9 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
       email: c.email ?? null,
       phone: c.phone ?? null,
     }));
-    await syncRows(trx, 'customers', ['uuid'], customerRows, report.customers, now);
+    audit.push(
+      ...auditChanges('customers', ['uuid'], await syncRows(trx, 'customers', ['uuid'], customerRows, report.customers, now), actor),
+    );
     const vehicleRows = customers.flatMap((c) =>
       (c.vehicles ?? []).map((v) => ({
         uuid: v.uuid,
@@ -205,7 +306,7 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
         model: v.model ?? null,
       })),
     );
-    await syncRows(trx, 'vehicles', ['uuid'], vehicleRows, report.vehicles, now);
+    audit.push(...auditChanges('vehicles', ['uuid'], await syncRows(trx, 'vehicles', ['uuid'], vehicleRows, report.vehicles, now), actor));
 
     const integrationRows = (file.integrations ?? []).map((x) => ({
       username: x.subscriber,
@@ -216,7 +317,10 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown): Pro
       json_schema: x.schema === undefined || x.schema === null ? null : JSON.stringify(x.schema),
       transform: x.transform ?? null,
     }));
-    await syncRows(trx, 'integrations', ['username', 'event_type'], integrationRows, report.integrations, now);
+    const integrationKeys = ['username', 'event_type'] as const;
+    const integrationChanges = await syncRows(trx, 'integrations', integrationKeys, integrationRows, report.integrations, now);
+    audit.push(...auditChanges('integrations', integrationKeys, integrationChanges, actor));
+    await recordAudit(trx, audit, now);
 
     const changed = Object.values(report).some((t) => t.created > 0 || t.updated > 0);
     let revision: number;

@@ -98,6 +98,8 @@ describeEachDialect('admin API: events', { fixture: eventsFixture, env: { ADMIN_
       assert.equal(res.statusCode, 400, query);
       assert.equal(res.json().error.code, 'VALIDATION_FAILED', query);
     }
+    const typo = await admin(app, 'GET', '/events?colour=red');
+    assert.equal(typo.json().error.message, "Field 'colour' is not allowed here", 'names the unknown parameter');
   });
 
   test('cursor pages neither repeat nor skip events while new ones arrive', async () => {

@@ -1,0 +1,157 @@
+// What a dealer's data looks like from the inside: the chat summaries the pipeline stored for it
+// and the leads partners saved for it, newest first, in pages that neither repeat nor skip a row
+// when new ones arrive between two pages (keyset pagination on immutable columns).
+import type { Kysely, Selectable } from 'kysely';
+import type { ChatSummariesTable, Database, LeadRow } from '../db/schema.js';
+import type { Lead } from '../leads/lead.model.js';
+import { getLead } from '../leads/lead.service.js';
+import { decodeCursor } from './cursor.js';
+import { getDealer, type Page, type PageRequest, pageOf } from './resources.service.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** `since` inclusive, `until` exclusive, as epoch ms. */
+export interface TimeWindow {
+  readonly since?: number;
+  readonly until?: number;
+}
+
+export interface ChatSummary {
+  readonly requestId: string;
+  readonly dealerUuid: string;
+  readonly vehicleUuid: string | null;
+  readonly customerUuid: string | null;
+  readonly vin: string | null;
+  readonly chatCode: string | null;
+  readonly eventTimestamp: string;
+  readonly escalated: boolean | null;
+  readonly record: Record<string, unknown>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const chatSummaryFromRow = (r: Selectable<ChatSummariesTable>): ChatSummary => ({
+  requestId: r.request_id,
+  dealerUuid: r.dealer_uuid,
+  vehicleUuid: r.vehicle_uuid,
+  customerUuid: r.customer_uuid,
+  vin: r.vin,
+  chatCode: r.chat_code,
+  eventTimestamp: iso(r.event_timestamp),
+  escalated: r.escalation_flag === null ? null : r.escalation_flag === 1,
+  record: JSON.parse(r.record) as Record<string, unknown>,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+/**
+ * Newest first by (event_timestamp, request_id) — when the chat happened, on the
+ * (dealer_uuid, event_timestamp) index. Neither column changes when an event is processed again
+ * with the same record, and request_id breaks ties, so the cursor (the last row's key) is exact.
+ */
+export async function listChatSummaries(
+  db: Kysely<Database>,
+  dealerUuid: string,
+  filter: TimeWindow & { escalated?: boolean; vin?: string },
+  page: PageRequest,
+): Promise<Page<ChatSummary>> {
+  await getDealer(db, dealerUuid);
+  let q = db.selectFrom('chat_summaries').selectAll().where('dealer_uuid', '=', dealerUuid);
+  if (filter.escalated !== undefined) q = q.where('escalation_flag', '=', filter.escalated ? 1 : 0);
+  if (filter.vin !== undefined) q = q.where('vin', '=', filter.vin);
+  if (filter.since !== undefined) q = q.where('event_timestamp', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('event_timestamp', '<', filter.until);
+  if (page.cursor !== undefined) {
+    const [at, requestId] = decodeCursor(page.cursor, 'ns') as [number, string];
+    q = q.where((eb) =>
+      eb.or([eb('event_timestamp', '<', at), eb.and([eb('event_timestamp', '=', at), eb('request_id', '<', requestId)])]),
+    );
+  }
+  const rows = await q
+    .orderBy('event_timestamp', 'desc')
+    .orderBy('request_id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+  return pageOf(rows, page.limit, chatSummaryFromRow, (r) => [r.event_timestamp, r.request_id]);
+}
+
+export interface LeadSummary {
+  readonly prospectUuid: string;
+  readonly leadId: string | null;
+  readonly webId: string | null;
+  readonly customerUuid: string;
+  readonly vehicleUuid: string;
+  readonly source: string;
+  readonly status: string;
+  readonly leadType: string;
+  readonly lastContactAt: string;
+  readonly saveCount: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const leadSummaryFromRow = (r: Omit<LeadRow, 'body' | 'lead_key' | 'dealer_uuid'>): LeadSummary => ({
+  prospectUuid: r.prospect_uuid,
+  leadId: r.lead_id,
+  webId: r.web_id,
+  customerUuid: r.customer_uuid,
+  vehicleUuid: r.vehicle_uuid,
+  source: r.source,
+  status: r.status,
+  leadType: r.lead_type,
+  lastContactAt: iso(r.last_contact_at),
+  saveCount: r.save_count,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+});
+
+/**
+ * Newest first by (created_at, prospect_uuid): a lead saved again moves its updated_at, never
+ * its created_at, so re-saves between two pages cannot repeat or skip a lead. since/until
+ * filter on created_at too.
+ */
+export async function listLeads(
+  db: Kysely<Database>,
+  dealerUuid: string,
+  filter: TimeWindow & { status?: string; leadType?: string },
+  page: PageRequest,
+): Promise<Page<LeadSummary>> {
+  await getDealer(db, dealerUuid);
+  let q = db
+    .selectFrom('leads')
+    .select([
+      'prospect_uuid',
+      'lead_id',
+      'web_id',
+      'customer_uuid',
+      'vehicle_uuid',
+      'source',
+      'status',
+      'lead_type',
+      'last_contact_at',
+      'save_count',
+      'created_at',
+      'updated_at',
+    ])
+    .where('dealer_uuid', '=', dealerUuid);
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  if (filter.leadType !== undefined) q = q.where('lead_type', '=', filter.leadType);
+  if (filter.since !== undefined) q = q.where('created_at', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('created_at', '<', filter.until);
+  if (page.cursor !== undefined) {
+    const [at, prospectUuid] = decodeCursor(page.cursor, 'ns') as [number, string];
+    q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('prospect_uuid', '<', prospectUuid)])]));
+  }
+  const rows = await q
+    .orderBy('created_at', 'desc')
+    .orderBy('prospect_uuid', 'desc')
+    .limit(page.limit + 1)
+    .execute();
+  return pageOf(rows, page.limit, leadSummaryFromRow, (r) => [r.created_at, r.prospect_uuid]);
+}
+
+/** One lead with its saved body (the same view the partner API's read gives). */
+export async function getDealerLead(db: Kysely<Database>, dealerUuid: string, prospectUuid: string): Promise<Lead> {
+  await getDealer(db, dealerUuid);
+  return getLead(db, dealerUuid, prospectUuid);
+}

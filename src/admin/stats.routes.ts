@@ -1,0 +1,185 @@
+// GET /admin/v1/stats: the operator console's overview in one call. Events received in the last
+// 24 hours per clock hour and per (current) status, the backlog and the age of the oldest event
+// still waiting, the most frequent rejection codes per subscriber, and leads saved per hour.
+// Four aggregate queries: the event ones ride the (received_at) and (status, …) indexes; the
+// leads one scans the leads table (a dealership's leads, not an event log).
+import type { FastifyInstance } from 'fastify';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { EVENT_STATUSES, type EventStatus } from '../events/event.model.js';
+import { PIPELINE_ERROR_CODES } from '../pipeline/codes.js';
+import { adminErrors } from './admin.schemas.js';
+
+const HOUR_MS = 3_600_000;
+const HOURS = 24;
+const TOP_REJECTIONS = 10;
+
+type StatusCounts = Record<EventStatus, number>;
+
+export interface HourStats {
+  readonly start: string;
+  readonly received: number;
+  readonly statuses: StatusCounts;
+  readonly leadsSaved: number;
+}
+
+export interface Stats {
+  readonly generatedAt: string;
+  readonly since: string;
+  readonly hours: HourStats[];
+  readonly totals: { readonly received: number; readonly statuses: StatusCounts; readonly leadsSaved: number };
+  readonly backlog: { readonly events: number; readonly oldestReceivedAt: string | null; readonly oldestAgeSeconds: number | null };
+  readonly topRejections: { readonly subscriber: string; readonly errorCode: string; readonly count: number }[];
+}
+
+const zeroStatuses = (): StatusCounts => Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as StatusCounts;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Rejected events of the window per subscriber and error code, most frequent first. */
+async function topRejections(db: Kysely<Database>, since: number): Promise<Stats['topRejections']> {
+  // One pass: a conditional count per code (a closed list), matched in the errors JSON the same
+  // way the list's errorCode filter matches it.
+  const rows = await db
+    .selectFrom('events')
+    .select('username')
+    .select(
+      PIPELINE_ERROR_CODES.map((code) =>
+        sql<number>`sum(case when errors like ${`%"errorCode":"${code}"%`} then 1 else 0 end)`.as(code.toLowerCase()),
+      ),
+    )
+    .where('status', '=', 'REJECTED')
+    .where('received_at', '>=', since)
+    .groupBy('username')
+    .execute();
+  const counts = rows.flatMap((row) =>
+    PIPELINE_ERROR_CODES.map((errorCode) => ({
+      subscriber: row.username,
+      errorCode,
+      count: Number((row as Record<string, unknown>)[errorCode.toLowerCase()] ?? 0),
+    })),
+  );
+  return counts
+    .filter((c) => c.count > 0)
+    .sort((a, b) => b.count - a.count || a.subscriber.localeCompare(b.subscriber) || a.errorCode.localeCompare(b.errorCode))
+    .slice(0, TOP_REJECTIONS);
+}
+
+export async function readStats(db: Kysely<Database>, now = Date.now()): Promise<Stats> {
+  const firstHour = Math.floor(now / HOUR_MS) - (HOURS - 1);
+  const since = firstHour * HOUR_MS;
+  const hourOf = sql<number>`received_at / ${sql.lit(HOUR_MS)}`;
+  const [events, leads, backlog, rejections] = await Promise.all([
+    db
+      .selectFrom('events')
+      .select(['status', hourOf.as('hour'), (eb) => eb.fn.countAll().as('n')])
+      .where('received_at', '>=', since)
+      .groupBy(['status', hourOf])
+      .execute(),
+    db
+      .selectFrom('leads')
+      .select([sql<number>`updated_at / ${sql.lit(HOUR_MS)}`.as('hour'), (eb) => eb.fn.countAll().as('n')])
+      .where('updated_at', '>=', since)
+      .groupBy(sql`updated_at / ${sql.lit(HOUR_MS)}`)
+      .execute(),
+    db
+      .selectFrom('events')
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('received_at').as('oldest')])
+      .where('status', '=', 'RECEIVED')
+      .executeTakeFirstOrThrow(),
+    topRejections(db, since),
+  ]);
+
+  const hours = Array.from({ length: HOURS }, (_, i) => ({
+    start: iso((firstHour + i) * HOUR_MS),
+    received: 0,
+    statuses: zeroStatuses(),
+    leadsSaved: 0,
+  }));
+  const totals = { received: 0, statuses: zeroStatuses(), leadsSaved: 0 };
+  for (const row of events) {
+    const hour = hours[Number(row.hour) - firstHour];
+    const status = row.status as EventStatus;
+    const n = Number(row.n);
+    if (hour === undefined || !(status in totals.statuses)) continue;
+    hour.statuses[status] += n;
+    hour.received += n;
+    totals.statuses[status] += n;
+    totals.received += n;
+  }
+  for (const row of leads) {
+    const hour = hours[Number(row.hour) - firstHour];
+    if (hour === undefined) continue;
+    hour.leadsSaved += Number(row.n);
+    totals.leadsSaved += Number(row.n);
+  }
+  const oldest = backlog.oldest === null ? null : Number(backlog.oldest);
+  return {
+    generatedAt: iso(now),
+    since: iso(since),
+    hours,
+    totals,
+    backlog: {
+      events: Number(backlog.n),
+      oldestReceivedAt: oldest === null ? null : iso(oldest),
+      oldestAgeSeconds: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
+    },
+    topRejections: rejections,
+  };
+}
+
+const count = { type: 'integer' } as const;
+const statusCountsSchema = {
+  type: 'object',
+  properties: Object.fromEntries(EVENT_STATUSES.map((s) => [s, count])),
+} as const;
+
+const statsSchema = {
+  type: 'object',
+  properties: {
+    generatedAt: { type: 'string', format: 'date-time' },
+    since: { type: 'string', format: 'date-time', description: 'Start of the first hour (24 clock hours, the last one running)' },
+    hours: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          start: { type: 'string', format: 'date-time' },
+          received: { ...count, description: 'Events received in the hour' },
+          statuses: { ...statusCountsSchema, description: 'Those events by their status now' },
+          leadsSaved: { ...count, description: 'Leads whose latest save fell in the hour' },
+        },
+      },
+    },
+    totals: {
+      type: 'object',
+      properties: { received: count, statuses: statusCountsSchema, leadsSaved: count },
+    },
+    backlog: {
+      type: 'object',
+      properties: {
+        events: { ...count, description: 'Events in RECEIVED: waiting, being processed, or waiting to retry' },
+        oldestReceivedAt: { type: ['string', 'null'], format: 'date-time' },
+        oldestAgeSeconds: { type: ['integer', 'null'] },
+      },
+    },
+    topRejections: {
+      type: 'array',
+      items: { type: 'object', properties: { subscriber: { type: 'string' }, errorCode: { type: 'string' }, count } },
+    },
+  },
+} as const;
+
+export default async function statsRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/stats',
+    {
+      schema: {
+        tags: ['admin'],
+        security: [{ adminToken: [] }],
+        summary: 'The last 24 hours: events per hour and status, backlog, top rejection codes, leads saved per hour',
+        response: { 200: statsSchema, ...adminErrors },
+      },
+    },
+    async () => readStats(app.db),
+  );
+}
