@@ -8,6 +8,7 @@ import { ensureAdminCredential } from './admin/admin-token.js';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
 import type { Config, LogLevel } from './config.js';
+import consoleRoutes from './console/console.routes.js';
 import { connect, type Db } from './db/connect.js';
 import dbPlugin from './db/db.plugin.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -22,6 +23,7 @@ import { clientErrorHandler } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
 import { loggerOptions } from './logger.js';
+import metricsPlugin, { type AppMetrics, createAppMetrics } from './metrics/metrics.plugin.js';
 import { inlineStorage, StorageThread } from './storage/storage.js';
 import { VERSION } from './version.js';
 
@@ -51,12 +53,22 @@ function threadLogLevel(config: Config, options: AppOptions): LogLevel {
   return config.logLevel;
 }
 
-async function openStorage(config: Config, options: AppOptions, db: Db, directory: SubscriberDirectory, log: FastifyBaseLogger) {
+async function openStorage(
+  config: Config,
+  options: AppOptions,
+  db: Db,
+  directory: SubscriberDirectory,
+  log: FastifyBaseLogger,
+  metrics: AppMetrics,
+) {
   if ((options.storage ?? (options.db ? 'inline' : 'thread')) === 'inline') {
     // Loaded only here: the service's request thread never runs the pipeline (nor holds JSONata).
     const { Worker } = await import('./pipeline/worker.js');
-    const worker = config.workerEnabled ? new Worker({ db, directory, log, config: config.worker }) : undefined;
-    return { storage: inlineStorage(db, () => worker?.wake()), worker };
+    const worker = config.workerEnabled
+      ? new Worker({ db, directory, log, config: config.worker, onBatch: metrics.pipeline.countBatch })
+      : undefined;
+    if (worker) metrics.heartbeat.follow(worker);
+    return { storage: inlineStorage(db, () => worker?.wake(), metrics.pipeline.countCommit), worker };
   }
   const storage = await StorageThread.start(
     {
@@ -65,6 +77,7 @@ async function openStorage(config: Config, options: AppOptions, db: Db, director
       worker: config.workerEnabled ? config.worker : null,
     },
     log,
+    metrics.pipeline.apply,
   );
   return { storage, worker: undefined };
 }
@@ -129,20 +142,23 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   await app.register(errorHandling);
   await app.register(admission, { maxInFlight: limits.maxInFlight });
-  const { storage, worker } = await openStorage(config, options, db, directory, app.log);
+  const metrics = createAppMetrics(config, db.kysely, app.log);
+  const { storage, worker } = await openStorage(config, options, db, directory, app.log, metrics);
   await app.register(dbPlugin, { db, storage });
-  await app.register(authPlugin, { directory });
+  await app.register(authPlugin, { directory, onFailure: metrics.requests.authFailed });
   const admin = await ensureAdminCredential(db.kysely, config.adminToken);
   if (admin.generated !== undefined) options.onAdminTokenGenerated?.(admin.generated);
   await app.register(adminAuth, { credential: admin.credential, throttle: config.authThrottle });
-  await app.register(accessLog);
+  await app.register(accessLog, { onResponse: metrics.requests.observe });
   await app.register(openapi, { version: VERSION });
-  await app.register(healthRoutes);
+  await app.register(metricsPlugin, { metrics });
+  await app.register(healthRoutes, { heartbeat: metrics.heartbeat });
   await app.register(leadRoutes);
   // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
   // run `dealer-gateway worker` processes separately.
   await app.register(eventRoutes, { onStored: options.onEventStored });
   await app.register(adminRoutes);
+  await app.register(consoleRoutes);
 
   app.addHook('onReady', async () => {
     worker?.start();

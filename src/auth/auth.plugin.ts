@@ -2,7 +2,7 @@
 // even read, so an unauthenticated caller cannot make the service parse or validate anything.
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode, isAppError } from '../errors.js';
 import { parseBasicAuth } from './basic-auth.js';
 import { hasScope, type Principal, type SubscriberDirectory } from './directory.js';
 import type { Scope } from './scopes.js';
@@ -25,13 +25,26 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+export interface AuthPluginOptions {
+  readonly directory: SubscriberDirectory;
+  /** Called with the code of each refused authentication (metrics); never with the username tried. */
+  readonly onFailure?: (code: ErrorCode) => void;
+}
+
 export default fp(
-  async function authPlugin(app: FastifyInstance, opts: { directory: SubscriberDirectory }) {
+  async function authPlugin(app: FastifyInstance, opts: AuthPluginOptions) {
     app.decorate('directory', opts.directory);
     app.decorateRequest('principal', null);
 
+    const { onFailure } = opts;
     const authenticate: onRequestAsyncHookHandler = async (request) => {
-      const principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization), request.ip);
+      let principal: Principal;
+      try {
+        principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization), request.ip);
+      } catch (err) {
+        if (onFailure && isAppError(err)) onFailure(err.code);
+        throw err;
+      }
       // No child logger per request: the access line and error lines name the subscriber.
       request.principal = principal;
     };

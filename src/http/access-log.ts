@@ -4,7 +4,7 @@
 // request cost ~15 % of the gate's CPU at info level (docs/performance.md); one line carries the
 // same facts. Health probes are logged at debug: an orchestrator polling every second must not
 // fill the log.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -14,11 +14,23 @@ declare module 'fastify' {
   }
 }
 
+export interface AccessLogOptions {
+  /**
+   * Called for every answer, before its line is written and whatever the log level, with the
+   * route's config: the metrics (src/metrics/) share this hook and its timing (`reply.elapsedTime`).
+   */
+  readonly onResponse?: (request: FastifyRequest, reply: FastifyReply, config: FastifyRequest['routeOptions']['config']) => void;
+}
+
 export default fp(
-  async function accessLog(app: FastifyInstance) {
+  async function accessLog(app: FastifyInstance, opts: AccessLogOptions) {
     app.decorateRequest('outcome', null);
+    const { onResponse } = opts;
     app.addHook('onResponse', async (request, reply) => {
-      const quiet = request.routeOptions.config.admission === 'always';
+      // routeOptions is a getter that builds a new object: read it once.
+      const config = request.routeOptions.config;
+      onResponse?.(request, reply, config);
+      const quiet = config.admission === 'always';
       const level = quiet ? 'debug' : 'info';
       // Skip building the line when the level is off (pino can tell; Fastify's no-op logger cannot).
       const log = request.log as typeof request.log & { isLevelEnabled?: (level: string) => boolean };

@@ -1,8 +1,10 @@
-// Liveness (the process answers) and readiness (the database answers).
+// Liveness (the process answers) and readiness (the database answers and, when the pipeline
+// worker runs in this process, its loop still turns: src/metrics/heartbeat.ts).
 
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { AppError } from '../errors.js';
+import type { WorkerHeartbeat } from '../metrics/heartbeat.js';
 
 const statusSchema = {
   type: 'object',
@@ -10,7 +12,13 @@ const statusSchema = {
   required: ['status'],
 } as const;
 
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+export interface HealthRoutesOptions {
+  /** The in-process worker's heartbeat; readiness fails while it is stuck. */
+  readonly heartbeat?: WorkerHeartbeat;
+}
+
+export default async function healthRoutes(app: FastifyInstance, opts: HealthRoutesOptions): Promise<void> {
+  const { heartbeat } = opts;
   app.get(
     '/healthz',
     {
@@ -23,7 +31,11 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
     '/readyz',
     {
       config: { envelope: 'plain', admission: 'always' },
-      schema: { tags: ['health'], summary: 'The database is reachable', response: { 200: statusSchema } },
+      schema: {
+        tags: ['health'],
+        summary: 'The database is reachable and the in-process pipeline worker is not stuck',
+        response: { 200: statusSchema },
+      },
     },
     async (request) => {
       try {
@@ -31,6 +43,11 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       } catch (err) {
         request.log.warn({ err }, 'readiness check failed');
         throw new AppError('SERVICE_UNAVAILABLE', 'Database is not reachable');
+      }
+      if (heartbeat?.stuck()) {
+        const silentForMs = heartbeat.ageMs();
+        request.log.warn({ silentForMs, stuckAfterMs: heartbeat.stuckAfterMs }, 'readiness check failed: the pipeline worker is stuck');
+        throw new AppError('SERVICE_UNAVAILABLE', `The pipeline worker's last heartbeat was ${Math.round(silentForMs / 1000)} s ago`);
       }
       return { status: 'ready' };
     },

@@ -35,6 +35,12 @@ export interface BatchReport {
   leaseLost: number;
 }
 
+/** What became of one event of a batch (for metrics: `WorkerOptions.onBatch`). */
+export interface EventTally {
+  readonly event: EventRow;
+  readonly outcome: Exclude<keyof BatchReport, 'claimed'>;
+}
+
 export interface WorkerOptions {
   readonly db: Db;
   readonly directory: SubscriberDirectory;
@@ -45,6 +51,8 @@ export interface WorkerOptions {
   readonly assessor?: Assessor;
   /** The transaction claims and outcomes are written in; by default their own. */
   readonly transact?: Transact;
+  /** Called after each batch with its report and each event's outcome (src/metrics/ counts them). */
+  readonly onBatch?: (report: BatchReport, events: readonly EventTally[]) => void;
 }
 
 export class Worker {
@@ -56,6 +64,8 @@ export class Worker {
   private readonly assessor: Assessor;
   /** The next batch, claimed (and being assessed) while the current one is stored. */
   private prefetched: Promise<StartedBatch> | undefined;
+  /** When the loop last went round (epoch ms): readiness fails when it stops moving (src/metrics/). */
+  lastBeatAt = Date.now();
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -101,12 +111,17 @@ export class Worker {
     this.prefetched = undefined;
     const { events, healthy, poisoned, assessing } = await started;
     const report: BatchReport = { claimed: events.length, processed: 0, rejected: 0, retried: 0, failed: 0, leaseLost: 0 };
+    const tallies: EventTally[] | undefined = this.options.onBatch ? [] : undefined;
+    const tally = (event: EventRow, outcome: EventTally['outcome']) => {
+      report[outcome]++;
+      tallies?.push({ event, outcome });
+    };
     if (prefetch && events.length === config.batchSize && !this.stopping) {
       this.prefetched = this.startBatch(clock());
       this.prefetched.catch(() => {}); // awaited (and its error reported) by the next batch
     }
     for (const event of poisoned) {
-      await this.fail(event, new Error(`event was claimed ${event.attempts} times without completing`), clock(), report);
+      await this.fail(event, new Error(`event was claimed ${event.attempts} times without completing`), clock(), tally);
     }
     let assessments: Assessment[];
     try {
@@ -118,7 +133,7 @@ export class Worker {
     for (const [i, assessment] of assessments.entries()) {
       const event = healthy[i] as EventRow;
       if (assessment.ok) assessed.push({ event, result: assessment.result });
-      else await this.fail(event, assessment.error, clock(), report);
+      else await this.fail(event, assessment.error, clock(), tally);
     }
     if (assessments.length < healthy.length) {
       // stop() was called: hand back what was not assessed instead of letting leases run out.
@@ -133,7 +148,7 @@ export class Worker {
       );
       completions = assessed.map(({ event }, i) => ({ event, outcome: outcomes[i] as Outcome }));
     } catch (err) {
-      for (const { event } of assessed) await this.fail(event, err, clock(), report);
+      for (const { event } of assessed) await this.fail(event, err, clock(), tally);
     }
 
     // Commit every outcome in one transaction. If that fails, commit them one by one, so that one
@@ -151,7 +166,7 @@ export class Worker {
           for (const id of await storeOutcomes(db.kysely, [completion], this.id, clock(), this.options.transact)) lost.add(id);
           committed.push(completion);
         } catch (err) {
-          await this.fail(completion.event, err, clock(), report);
+          await this.fail(completion.event, err, clock(), tally);
         }
       }
       settled = committed;
@@ -159,11 +174,11 @@ export class Worker {
     const { log } = this.options;
     for (const { event, outcome } of settled) {
       if (lost.has(event.request_id)) {
-        report.leaseLost++;
+        tally(event, 'leaseLost');
         log.warn(this.eventFields(event), 'lease lost; another worker owns the event now');
         continue;
       }
-      report[outcome.kind]++;
+      tally(event, outcome.kind);
       // A processed event is logged at debug (thousands a second in a drain: 10–15 % of a busy
       // service's CPU at info); a rejection, which someone may have to act on, at info.
       if (outcome.kind === 'rejected') {
@@ -184,6 +199,7 @@ export class Worker {
       const { claimed, processed, rejected, retried, failed, leaseLost } = report;
       log.info({ workerId: this.id, claimed, processed, rejected, retried, failed, leaseLost }, 'batch processed');
     }
+    if (tallies) this.options.onBatch?.(report, tallies);
     return report;
   }
 
@@ -204,18 +220,22 @@ export class Worker {
   }
 
   /** A transient failure: schedule a retry (or FAILED after the last attempt). */
-  private async fail(event: EventRow, err: unknown, now: number, report: BatchReport): Promise<void> {
+  private async fail(
+    event: EventRow,
+    err: unknown,
+    now: number,
+    tally: (event: EventRow, outcome: 'failed' | 'retried') => void,
+  ): Promise<void> {
     const fields = this.eventFields(event);
     const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     this.options.log[isTransientDbError(err) ? 'warn' : 'error']({ ...fields, err }, 'event processing failed');
     try {
       const decision = await recordFailure(this.options.db.kysely, event, this.id, detail, now, this.options.config.maxAttempts);
-      if (decision.kind === 'failed') report.failed++;
-      else report.retried++;
+      tally(event, decision.kind === 'failed' ? 'failed' : 'retried');
     } catch (recordErr) {
       // The database is down: the lease will expire and the event will be claimed again.
       this.options.log.warn({ ...fields, err: recordErr }, 'could not record the failure; the lease will return the event');
-      report.retried++;
+      tally(event, 'retried');
     }
   }
 
@@ -248,6 +268,7 @@ export class Worker {
     const { log, config } = this.options;
     let failures = 0;
     while (!this.stopping) {
+      this.lastBeatAt = Date.now();
       this.pendingWake = false;
       let report: BatchReport | undefined;
       try {

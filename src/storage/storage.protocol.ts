@@ -1,6 +1,7 @@
 // The messages between the request thread and the storage thread.
 import type { DatabaseConfig, LogLevel, WorkerConfig } from '../config.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
+import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import type { WireError } from '../threads.js';
 import type { NewEventRow } from './group-commit.js';
 
@@ -20,4 +21,6 @@ export type Reply =
   | { readonly t: 'ready' }
   | { readonly t: 'done'; readonly id: number; readonly value: unknown }
   | { readonly t: 'fail'; readonly id: number; readonly error: WireError }
+  /** Counts since the last stats message and the worker's heartbeat, at most once a second. */
+  | { readonly t: 'stats'; readonly stats: PipelineStats }
   | { readonly t: 'stopped' };

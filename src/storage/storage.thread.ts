@@ -9,6 +9,7 @@ import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { connect, type Transact } from '../db/connect.js';
 import { loggerOptions } from '../logger.js';
+import { PipelineTally, STATS_INTERVAL_MS } from '../metrics/pipeline-stats.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
 import { toWire } from '../threads.js';
@@ -33,9 +34,18 @@ setInterval(() => {
   Object.assign(stats, { batches: 0, jobs: 0, ms: 0 });
 }, 10_000).unref();
 
+// Metrics: counted here, posted to the request thread's registry at most once a second.
+const tally = new PipelineTally();
+const shipStats = () => {
+  const counts = tally.take(worker?.lastBeatAt ?? null);
+  if (counts) send({ t: 'stats', stats: counts });
+};
+setInterval(shipStats, STATS_INTERVAL_MS).unref();
+
 const committer = new GroupCommitter({
   db,
   onCommitted: (batch) => {
+    tally.countCommit(batch);
     stats.batches++;
     stats.jobs += batch.events + batch.leads;
     stats.ms += batch.ms;
@@ -53,6 +63,7 @@ async function stop(): Promise<void> {
   await worker?.stop();
   await committer.drain();
   await db.close();
+  shipStats();
   send({ t: 'stopped' });
   port?.close();
 }
@@ -86,7 +97,15 @@ if (data.worker) {
   // batches commit in parallel on their own connections, and a gate batch carrying a 250-event
   // outcome would only wait longer.
   const transact: Transact | undefined = db.dialect === 'sqlite' ? (work) => committer.transact(work) : undefined;
-  worker = new Worker({ db, directory, log, config: data.worker, assessor, transact });
+  worker = new Worker({
+    db,
+    directory,
+    log,
+    config: data.worker,
+    assessor,
+    transact,
+    onBatch: (_report, events) => tally.countEvents(events),
+  });
   worker.start();
 }
 send({ t: 'ready' });

@@ -6,8 +6,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/connect.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
+import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import { fromWire, startThread, ThreadError } from '../threads.js';
-import { GroupCommitter, type NewEventRow, type StoreEventOutcome } from './group-commit.js';
+import { type BatchStats, GroupCommitter, type NewEventRow, type StoreEventOutcome } from './group-commit.js';
 import type { Reply, Request, StorageThreadData } from './storage.protocol.js';
 
 export interface Storage {
@@ -17,8 +18,15 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export function inlineStorage(db: Db, onCommitted?: () => void): Storage {
-  const committer = new GroupCommitter({ db, onCommitted: (stats) => stats.events > 0 && onCommitted?.() });
+/** `onCommitted` is called after a commit that stored events; `onBatch` after every commit (metrics). */
+export function inlineStorage(db: Db, onCommitted?: () => void, onBatch?: (stats: BatchStats) => void): Storage {
+  const committer = new GroupCommitter({
+    db,
+    onCommitted: (stats) => {
+      onBatch?.(stats);
+      if (stats.events > 0) onCommitted?.();
+    },
+  });
   return {
     storeEvent: (row) => committer.storeEvent(row),
     saveLead: (plan) => committer.saveLead(plan),
@@ -48,10 +56,12 @@ export class StorageThread implements Storage {
   private constructor(
     private readonly data: StorageThreadData,
     private readonly log: FastifyBaseLogger,
+    private readonly onStats?: (stats: PipelineStats) => void,
   ) {}
 
-  static async start(data: StorageThreadData, log: FastifyBaseLogger): Promise<StorageThread> {
-    const storage = new StorageThread(data, log);
+  /** `onStats` receives the thread's pipeline and group-commit counts (src/metrics/pipeline-stats.ts). */
+  static async start(data: StorageThreadData, log: FastifyBaseLogger, onStats?: (stats: PipelineStats) => void): Promise<StorageThread> {
+    const storage = new StorageThread(data, log, onStats);
     await storage.spawn();
     return storage;
   }
@@ -73,6 +83,9 @@ export class StorageThread implements Storage {
             break;
           case 'fail':
             this.take(reply.id)?.reject(fromWire(reply.error));
+            break;
+          case 'stats':
+            this.onStats?.(reply.stats);
             break;
           case 'stopped':
             this.stopped?.();

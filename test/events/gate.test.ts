@@ -20,7 +20,6 @@ import {
   sendEvent,
   statusOf,
   transformerBody,
-  UUID_V4,
   UUID_V7,
 } from '../helpers/events.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';
