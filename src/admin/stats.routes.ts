@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { EVENT_STATUSES, type EventStatus } from '../events/event.model.js';
+import { readBacklog } from '../metrics/backlog.js';
 import { PIPELINE_ERROR_CODES } from '../pipeline/codes.js';
 import { adminErrors } from './admin.schemas.js';
 
@@ -81,11 +82,7 @@ export async function readStats(db: Kysely<Database>, now = Date.now()): Promise
       .where('updated_at', '>=', since)
       .groupBy(sql`updated_at / ${sql.lit(HOUR_MS)}`)
       .execute(),
-    db
-      .selectFrom('events')
-      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.min('received_at').as('oldest')])
-      .where('status', '=', 'RECEIVED')
-      .executeTakeFirstOrThrow(),
+    readBacklog(db),
     topRejections(db, since),
   ]);
 
@@ -112,14 +109,14 @@ export async function readStats(db: Kysely<Database>, now = Date.now()): Promise
     hour.leadsSaved += Number(row.n);
     totals.leadsSaved += Number(row.n);
   }
-  const oldest = backlog.oldest === null ? null : Number(backlog.oldest);
+  const oldest = backlog.oldestReceivedAt;
   return {
     generatedAt: iso(now),
     since: iso(since),
     hours,
     totals,
     backlog: {
-      events: Number(backlog.n),
+      events: backlog.events,
       oldestReceivedAt: oldest === null ? null : iso(oldest),
       oldestAgeSeconds: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
     },
