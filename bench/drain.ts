@@ -9,12 +9,13 @@ import { newRequestId } from '../src/events/request-id.js';
 import { CHATLY_USERNAME, chatlyBody } from './fixture.js';
 import { sleep } from './processes.js';
 
-/** Empties the events (and their summaries), so each scenario starts from the same queue. */
+/** Empties the events (their summaries and timelines too), so each scenario starts from the same queue. */
 export async function resetEvents(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect === 'postgres') {
-    await sql`TRUNCATE chat_summaries, event_bodies, events`.execute(db);
+    await sql`TRUNCATE chat_summaries, event_attempts, event_bodies, events`.execute(db);
   } else {
     await db.deleteFrom('chat_summaries').execute();
+    await db.deleteFrom('event_attempts').execute();
     await db.deleteFrom('event_bodies').execute();
     await db.deleteFrom('events').execute();
   }

@@ -22,14 +22,16 @@ export interface EventFilter {
 }
 
 /**
- * The full-text query for `text`: every whitespace-separated word must occur. SQLite FTS5 gets
- * each word as a quoted phrase (so `ACME-99` or `"` cannot be read as query syntax);
+ * The SQLite FTS5 query for `text`: every word must occur. The index keeps no positions
+ * (migration 0004, detail=none), so a word the tokenizer splits (`ACME-99`) becomes its tokens,
+ * each required; each token is quoted, so nothing in `text` can be read as query syntax.
  * PostgreSQL parses the text with plainto_tsquery, which has no syntax to inject.
  */
 export function ftsQuery(text: string): string | undefined {
-  const words = text.split(/\s+/).filter((w) => w.length > 0);
-  if (words.length === 0) return undefined;
-  return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
+  // unicode61 separates tokens at everything but letters and digits.
+  const tokens = text.split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
+  if (tokens.length === 0) return undefined;
+  return tokens.map((t) => `"${t}"`).join(' ');
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: usable inside any query over the events table
@@ -66,11 +68,16 @@ export function whereEvents<Q extends { where: (...args: any[]) => any }>(qb: Q,
   }
   if (filter.since !== undefined) q = q.where('events.received_at', '>=', filter.since);
   if (filter.until !== undefined) q = q.where('events.received_at', '<', filter.until);
-  if (filter.text !== undefined && ftsQuery(filter.text) !== undefined) {
-    if (!db) throw new Error('a text filter needs the database it runs on');
+  if (filter.text !== undefined && filter.text.trim() !== '') {
     const text = filter.text;
-    // biome-ignore lint/suspicious/noExplicitAny: see above
-    q = q.where((eb: ExpressionBuilder<any, any>) => bodyMatches(eb, db, text));
+    if (ftsQuery(text) === undefined) {
+      // Only punctuation: no word to look for, so nothing matches (as on PostgreSQL).
+      q = q.where(sql<boolean>`1 = 0`);
+    } else {
+      if (!db) throw new Error('a text filter needs the database it runs on');
+      // biome-ignore lint/suspicious/noExplicitAny: see above
+      q = q.where((eb: ExpressionBuilder<any, any>) => bodyMatches(eb, db, text));
+    }
   }
   return q;
 }
