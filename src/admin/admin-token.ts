@@ -4,6 +4,7 @@
 // bytes, so a fast hash is enough: there is nothing to brute-force that scrypt would slow down.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { recordAudit } from '../audit/audit.repository.js';
 import type { Database } from '../db/schema.js';
 
 const SETTING = 'admin_token_sha256';
@@ -54,13 +55,18 @@ export async function ensureAdminCredential(
 }
 
 /** Replaces the stored token (`dealer-gateway admin-token --rotate`); returns the new one. */
-export async function rotateAdminToken(db: Kysely<Database>): Promise<string> {
+export async function rotateAdminToken(db: Kysely<Database>, actor = 'cli'): Promise<string> {
   const token = generateAdminToken();
   const value = digestOf(token).toString('hex');
-  await db
-    .insertInto('admin_settings')
-    .values({ key: SETTING, value, updated_at: Date.now() })
-    .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: Date.now() }))
-    .execute();
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('admin_settings')
+      .values({ key: SETTING, value, updated_at: now })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
+      .execute();
+    // Recorded without any part of the token or its hash.
+    await recordAudit(trx, [{ actor, action: 'rotate', entity: 'admin-token', key: 'admin' }], now);
+  });
   return token;
 }

@@ -32,6 +32,12 @@ for (const dialect of testDialects()) {
       assert.ok(!isAdminToken(second.credential, `${token}x`));
 
       const rotated = await rotateAdminToken(db);
+      const audit = await db.selectFrom('audit_log').selectAll().where('entity', '=', 'admin-token').execute();
+      assert.deepEqual(
+        audit.map((a) => [a.actor, a.action, a.before, a.after]),
+        [['cli', 'rotate', null, null]],
+        'the rotation is audited, without the token',
+      );
       const third = await ensureAdminCredential(db, null);
       assert.ok(isAdminToken(third.credential, rotated));
       assert.ok(!isAdminToken(third.credential, token), 'the old token stops working');
