@@ -2,12 +2,14 @@
 // It does not listen; server.ts does. Tests call it with their own database and use inject().
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import pino from 'pino';
 import adminAuth from './admin/admin.plugin.js';
 import adminRoutes from './admin/admin.routes.js';
 import { ensureAdminCredential } from './admin/admin-token.js';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
-import type { Config, LogLevel } from './config.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+import type { Config, LogLevel, TrustProxy } from './config.js';
 import consoleRoutes from './console/console.routes.js';
 import { connect, type Db } from './db/connect.js';
 import dbPlugin from './db/db.plugin.js';
@@ -44,6 +46,8 @@ export interface AppOptions {
   readonly storage?: 'thread' | 'inline';
   /** Called once with the admin token this start generated (ADMIN_TOKEN unset, none stored). */
   readonly onAdminTokenGenerated?: (token: string) => void;
+  /** The clock (epoch ms) of password overlap windows and rate limits; tests move it. */
+  readonly clock?: () => number;
 }
 
 function threadLogLevel(config: Config, options: AppOptions): LogLevel {
@@ -82,8 +86,19 @@ async function openStorage(
   return { storage, worker: undefined };
 }
 
+/**
+ * TRUST_PROXY as Fastify's trustProxy. A hop count becomes proxy-addr's (address, hop) test:
+ * Fastify itself ignores a bare number (it cannot tell whether the peer is a proxy), so a count
+ * is for a service that only its proxies can reach (docs/operations.md).
+ */
+export function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return typeof trust === 'boolean' ? trust : [...trust];
+}
+
 export async function openDatabase(config: Config): Promise<Db> {
-  const db = connect(config.database);
+  // Its own logger: the app's does not exist yet, and a pool outlives no app anyway.
+  const db = connect(config.database, { log: pino(loggerOptions(config.logLevel)).child({ component: 'pg-pool' }) });
   const outcome = await migrateToLatest(db.kysely);
   if (outcome.error !== undefined) {
     await db.close();
@@ -103,6 +118,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // access-log.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
+    // TRUST_PROXY: request.ip (auth throttles, rate limits) and request.protocol come from
+    // X-Forwarded-For / -Proto only when the peer is a trusted proxy (docs/operations.md).
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: config.maxBodyBytes,
     // Slow clients (docs/operations.md, "Limits and timeouts"): Node answers 408 through
     // clientErrorHandler once headers or the whole request take too long, checked every second.
@@ -118,6 +136,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.server.maxConnections = limits.maxConnections;
+  // A client may half-close its side once its request is sent (RFC 9112 §9.6) and still read the
+  // answer. Node's default aborts the request in progress instead: the gate could store an event
+  // and never acknowledge it to a client that was still listening (found by test/fuzz).
+  (app.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   let dropped = 0;
   app.server.on('drop', () => {
     // Logged at most once a second with the count, so a storm cannot flood the log.
@@ -136,7 +158,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.removeContentTypeParser(['text/plain', 'application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonBodyParser(app));
 
-  const directory = new SubscriberDirectory(db.kysely, config.authThrottle);
+  const directory = new SubscriberDirectory(db.kysely, config.authThrottle, options.clock);
   await directory.refresh(true);
   directory.start(config.provisioningPollMs, (err) => app.log.warn({ err }, 'provisioning refresh failed'));
 
@@ -145,7 +167,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const metrics = createAppMetrics(config, db.kysely, app.log);
   const { storage, worker } = await openStorage(config, options, db, directory, app.log, metrics);
   await app.register(dbPlugin, { db, storage });
-  await app.register(authPlugin, { directory, onFailure: metrics.requests.authFailed });
+  // Rate limits: local buckets; on PostgreSQL reconciled across nodes every 250 ms (rate-limiter.ts).
+  const rateLimiter = new RateLimiter(options.clock, db.config.dialect === 'postgres' ? db.kysely : undefined);
+  rateLimiter.start((err) => app.log.warn({ err }, 'rate limit reconciliation failed'));
+  await app.register(authPlugin, { directory, onFailure: metrics.requests.authFailed, rateLimiter });
   const admin = await ensureAdminCredential(db.kysely, config.adminToken);
   if (admin.generated !== undefined) options.onAdminTokenGenerated?.(admin.generated);
   await app.register(adminAuth, { credential: admin.credential, throttle: config.authThrottle });
@@ -167,6 +192,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await worker?.stop();
     await storage.close();
     directory.stop();
+    await rateLimiter.stop();
     if (ownsDb) await db.close();
   });
   return app;

@@ -1,5 +1,6 @@
 // Configuration is read from the environment exactly once, at start, into a frozen typed object.
 // The variable names are a contract: deployment tooling outside this repository sets them.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export type DatabaseConfig = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
@@ -23,7 +24,15 @@ export interface Config {
    * first start (its hash stored, the token printed once) is used.
    */
   readonly adminToken: string | null;
+  /** TRUST_PROXY: whose X-Forwarded-For to believe for the client address (Fastify's trustProxy). */
+  readonly trustProxy: TrustProxy;
 }
+
+/**
+ * false: the TCP peer is the client. true: X-Forwarded-For from any hop. A number: that many
+ * proxy hops. A list: only these proxy addresses / CIDRs (or loopback, linklocal, uniquelocal).
+ */
+export type TrustProxy = boolean | number | readonly string[];
 
 /** What one slow or greedy client may hold; see docs/operations.md ("Limits and timeouts"). */
 export interface HttpLimits {
@@ -70,6 +79,18 @@ export interface WorkerConfig {
    * decides (on for `dealer-gateway worker`, off for the worker inside `serve`).
    */
   readonly evaluationThread: boolean | null;
+  /** The retention purge the worker runs (src/pipeline/retention.ts); absent: none. */
+  readonly retention?: RetentionConfig;
+}
+
+/** What the retention purge removes, and how often it looks; see docs/operations.md ("Retention"). */
+export interface RetentionConfig {
+  /** Days after which the raw body of a PROCESSED event is deleted (`RETENTION_BODY_DAYS`); 0 = never. */
+  readonly bodyDays: number;
+  /** Days after which an event's idempotency key is released (`RETENTION_IDEMPOTENCY_DAYS`); 0 = never. */
+  readonly idempotencyDays: number;
+  /** How often the purge runs (`RETENTION_INTERVAL_MS`). */
+  readonly intervalMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -112,6 +133,34 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
 }
 
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY, parsed once: see TrustProxy. Anything else fails the start with a ConfigError. */
+export function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim().toLowerCase();
+  if (!value || ['false', 'no', 'off'].includes(value)) return false;
+  if (['true', 'yes', 'on'].includes(value)) return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new ConfigError('TRUST_PROXY: a hop count must be between 0 and 100');
+    return hops === 0 ? false : hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || rest.length > 0) {
+      throw new ConfigError(
+        `TRUST_PROXY: "${entry}" is not an IP address or CIDR; expected true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs`,
+      );
+    }
+  }
+  return Object.freeze(entries);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = (env.LOG_LEVEL?.trim().toLowerCase() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -126,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== null && adminToken.length < 24) throw new ConfigError('ADMIN_TOKEN: must be at least 24 characters');
   return Object.freeze({
     adminToken,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
     database: Object.freeze(parseDatabaseUrl(env.DATABASE_URL)),
@@ -140,6 +190,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxAttempts: integer(env, 'WORKER_MAX_ATTEMPTS', 10, 1, 100),
       concurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 64),
       evaluationThread: env.WORKER_EVALUATION_THREAD?.trim() ? boolean(env, 'WORKER_EVALUATION_THREAD', false) : null,
+      retention: Object.freeze({
+        bodyDays: integer(env, 'RETENTION_BODY_DAYS', 30, 0, 36_500),
+        idempotencyDays: integer(env, 'RETENTION_IDEMPOTENCY_DAYS', 7, 0, 36_500),
+        intervalMs: integer(env, 'RETENTION_INTERVAL_MS', 60_000, 1000, 86_400_000),
+      }),
     }),
     http: Object.freeze({
       headersTimeoutMs,

@@ -92,7 +92,7 @@ export const eventDetailSchema = {
     attempts: { type: 'integer' },
     dealerUuid: { type: ['string', 'null'] },
     idempotencyKey: { type: ['string', 'null'] },
-    rawBody: { type: 'string', description: 'The body exactly as received' },
+    rawBody: { type: ['string', 'null'], description: 'The body exactly as received; null once retention purged it' },
     canonical: { type: ['object', 'null'], additionalProperties: true },
     errors: { type: 'array', items: problem },
     warnings: { type: 'array', items: problem },

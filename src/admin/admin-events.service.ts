@@ -106,7 +106,8 @@ export interface EventDetail {
   readonly attempts: number;
   readonly dealerUuid: string | null;
   readonly idempotencyKey: string | null;
-  readonly rawBody: string;
+  /** Null once retention purged it (docs/operations.md, "Retention"). */
+  readonly rawBody: string | null;
   readonly canonical: Record<string, unknown> | null;
   readonly errors: readonly EventError[];
   readonly warnings: readonly EventWarning[];
@@ -149,6 +150,7 @@ export async function getEventDetail(db: Kysely<Database>, requestId: string): P
 export async function replayOne(db: Kysely<Database>, requestId: string, actor: string, now = Date.now()): Promise<EventDetail> {
   const row = await findEvent(db, requestId);
   if (!row) throw new AppError('EVENT_NOT_FOUND', `No event ${requestId}`);
+  if (row.raw_body === null) throw new AppError('CONFLICT', `Event ${requestId} cannot be replayed: its body was purged by retention`);
   const { replayed } = await replayEvents(db, { requestIds: [requestId] }, now, actor);
   if (replayed === 0) throw new AppError('CONFLICT', `Event ${requestId} is being processed right now; replay it once it is done`);
   await recordAudit(

@@ -2,7 +2,7 @@
 // the audit log. Writes go through `apply` (resources.service.ts); after each, the directory is
 // reloaded so authentication sees the change on the next request, not a poll later.
 import type { FastifyInstance } from 'fastify';
-import type { GrantSpec, IntegrationSpec } from '../provisioning/provisioning.schema.js';
+import type { GrantSpec, IntegrationSpec, RateLimitSpec } from '../provisioning/provisioning.schema.js';
 import { adminErrors } from './admin.schemas.js';
 import {
   auditPageSchema,
@@ -32,6 +32,7 @@ import {
   patchDealerBodySchema,
   patchIntegrationBodySchema,
   patchVehicleBodySchema,
+  rateLimitBodySchema,
   subscriberPageSchema,
   subscriberSchema,
   usernameParamsSchema,
@@ -242,7 +243,7 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
     async (request) => resources.getSubscriber(app.db, request.params.username),
   );
 
-  app.post<{ Body: { username: string; password: string; grants: GrantSpec[]; disabled?: boolean } }>(
+  app.post<{ Body: { username: string; password: string; grants: GrantSpec[]; disabled?: boolean; rateLimit?: RateLimitSpec | null } }>(
     '/subscribers',
     {
       config,
@@ -259,19 +260,36 @@ export default async function resourceRoutes(app: FastifyInstance): Promise<void
     },
   );
 
-  app.post<{ Params: { username: string }; Body: { password: string } }>(
+  app.post<{ Params: { username: string }; Body: { password: string; passwordOverlapHours?: number } }>(
     '/subscribers/:username/password',
     {
       config,
       schema: {
         ...common,
-        summary: 'Rotate a subscriber password: the new one works at once, the old one no longer does',
+        summary:
+          'Rotate a subscriber password: the new one works at once, the old one keeps working for passwordOverlapHours (default 24; 0 = stops at once)',
         params: usernameParamsSchema,
         body: passwordBodySchema,
         response: { 200: subscriberSchema, ...errors },
       },
     },
-    async (request) => changed(resources.rotatePassword(app.db, request.params.username, request.body.password)),
+    async (request) =>
+      changed(resources.rotatePassword(app.db, request.params.username, request.body.password, request.body.passwordOverlapHours)),
+  );
+
+  app.put<{ Params: { username: string }; Body: { rateLimit: RateLimitSpec | null } }>(
+    '/subscribers/:username/rate-limit',
+    {
+      config,
+      schema: {
+        ...common,
+        summary: 'Set (or, with null, remove) the rate limit of a subscriber on the partner endpoints',
+        params: usernameParamsSchema,
+        body: rateLimitBodySchema,
+        response: { 200: subscriberSchema, ...errors },
+      },
+    },
+    async (request) => changed(resources.setRateLimit(app.db, request.params.username, request.body.rateLimit)),
   );
 
   for (const [action, disabled] of [

@@ -108,10 +108,14 @@ export const patchVehicleBodySchema = patch(vehicleData);
 
 const grants = subscriberFields.grants;
 export const createSubscriberBodySchema = body(
-  { username, password: subscriberFields.password, disabled: subscriberFields.disabled, grants },
+  { username, password: subscriberFields.password, disabled: subscriberFields.disabled, rateLimit: subscriberFields.rateLimit, grants },
   ['username', 'password', 'grants'],
 );
-export const passwordBodySchema = body({ password: subscriberFields.password }, ['password']);
+export const passwordBodySchema = body(
+  { password: subscriberFields.password, passwordOverlapHours: subscriberFields.passwordOverlapHours },
+  ['password'],
+);
+export const rateLimitBodySchema = body({ rateLimit: subscriberFields.rateLimit }, ['rateLimit']);
 export const grantsBodySchema = body({ grants }, ['grants']);
 
 export const createIntegrationBodySchema = body({ subscriber: username, eventType: integrationFields.eventType, ...integrationData }, [
@@ -165,6 +169,11 @@ export const subscriberSchema = {
   properties: {
     username: { type: 'string' },
     disabled: { type: 'boolean' },
+    rateLimit: {
+      type: ['object', 'null'],
+      description: 'Requests per second and burst on the partner endpoints; null = unlimited',
+      properties: { requestsPerSecond: { type: 'number' }, burst: { type: 'integer' } },
+    },
     grants: {
       type: 'array',
       items: {

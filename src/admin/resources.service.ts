@@ -14,6 +14,7 @@ import type {
   GrantSpec,
   IntegrationSpec,
   ProvisioningFile,
+  RateLimitSpec,
   SubscriberSpec,
   VehicleSpec,
 } from '../provisioning/provisioning.schema.js';
@@ -292,6 +293,7 @@ export async function updateVehicle(db: Kysely<Database>, uuid: string, changes:
 export interface Subscriber {
   readonly username: string;
   readonly disabled: boolean;
+  readonly rateLimit: RateLimitSpec | null;
   readonly grants: GrantSpec[];
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -327,6 +329,7 @@ async function subscribersFromRows(db: Kysely<Database>, rows: Selectable<Subscr
   return rows.map((r) => ({
     username: r.username,
     disabled: r.disabled === 1,
+    rateLimit: r.rate_limit === null ? null : (JSON.parse(r.rate_limit) as RateLimitSpec),
     grants: grantSpecs(grants.filter((g) => g.username === r.username)),
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
@@ -363,7 +366,7 @@ export async function listSubscribers(db: Kysely<Database>, filter: { q?: string
 
 export async function createSubscriber(
   db: Kysely<Database>,
-  input: { username: string; password: string; grants: GrantSpec[]; disabled?: boolean },
+  input: { username: string; password: string; grants: GrantSpec[]; disabled?: boolean; rateLimit?: RateLimitSpec | null },
 ): Promise<Subscriber> {
   if (await findSubscriberRow(db, input.username)) throw new AppError('CONFLICT', `Subscriber ${input.username} already exists`);
   await write(db, { subscribers: [input] }, 'subscribers[0]');
@@ -377,7 +380,7 @@ export async function createSubscriber(
 async function changeSubscriber(
   db: Kysely<Database>,
   username: string,
-  changes: Partial<Pick<SubscriberSpec, 'password' | 'disabled' | 'grants'>>,
+  changes: Partial<Pick<SubscriberSpec, 'password' | 'passwordOverlapHours' | 'disabled' | 'grants' | 'rateLimit'>>,
 ): Promise<Subscriber> {
   const row = await requireSubscriberRow(db, username);
   const [current] = (await subscribersFromRows(db, [row])) as [Subscriber];
@@ -386,6 +389,7 @@ async function changeSubscriber(
     username,
     ...(password === undefined ? { passwordHash: row.password_hash } : { password }),
     disabled: current.disabled,
+    rateLimit: current.rateLimit,
     grants: current.grants,
     ...rest,
   };
@@ -393,7 +397,11 @@ async function changeSubscriber(
   return getSubscriber(db, username);
 }
 
-export const rotatePassword = (db: Kysely<Database>, username: string, password: string) => changeSubscriber(db, username, { password });
+/** The old password keeps working for `passwordOverlapHours` (default 24; 0 = stops at once). */
+export const rotatePassword = (db: Kysely<Database>, username: string, password: string, passwordOverlapHours?: number) =>
+  changeSubscriber(db, username, { password, ...(passwordOverlapHours === undefined ? {} : { passwordOverlapHours }) });
+export const setRateLimit = (db: Kysely<Database>, username: string, rateLimit: RateLimitSpec | null) =>
+  changeSubscriber(db, username, { rateLimit });
 export const setDisabled = (db: Kysely<Database>, username: string, disabled: boolean) => changeSubscriber(db, username, { disabled });
 export const replaceGrants = (db: Kysely<Database>, username: string, grants: GrantSpec[]) => changeSubscriber(db, username, { grants });
 

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { AppError, type ErrorCode, isAppError } from '../errors.js';
 import { parseBasicAuth } from './basic-auth.js';
 import { hasScope, type Principal, type SubscriberDirectory } from './directory.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { Scope } from './scopes.js';
 
 declare module 'fastify' {
@@ -29,6 +30,8 @@ export interface AuthPluginOptions {
   readonly directory: SubscriberDirectory;
   /** Called with the code of each refused authentication (metrics); never with the username tried. */
   readonly onFailure?: (code: ErrorCode) => void;
+  /** Per-subscriber rate limits (docs/api.md, "Rate limits"); absent = none enforced. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 export default fp(
@@ -36,8 +39,8 @@ export default fp(
     app.decorate('directory', opts.directory);
     app.decorateRequest('principal', null);
 
-    const { onFailure } = opts;
-    const authenticate: onRequestAsyncHookHandler = async (request) => {
+    const { onFailure, rateLimiter } = opts;
+    const authenticate: onRequestAsyncHookHandler = async (request, reply) => {
       let principal: Principal;
       try {
         principal = await opts.directory.authenticate(parseBasicAuth(request.headers.authorization), request.ip);
@@ -47,6 +50,22 @@ export default fp(
       }
       // No child logger per request: the access line and error lines name the subscriber.
       request.principal = principal;
+      // Every partner route authenticates here, so this is where its subscriber's rate limit is
+      // counted: after authentication (a stranger cannot spend a partner's budget), before the
+      // body is read. The IETF RateLimit headers go on every answer of a limited subscriber.
+      if (rateLimiter !== undefined && principal.rateLimit !== null) {
+        const decision = rateLimiter.take(principal.username, principal.rateLimit);
+        reply.header('ratelimit-limit', decision.limit);
+        reply.header('ratelimit-remaining', decision.remaining);
+        reply.header('ratelimit-reset', decision.resetSeconds);
+        if (!decision.allowed) {
+          throw new AppError(
+            'TOO_MANY_REQUESTS',
+            `Rate limit of ${principal.rateLimit.requestsPerSecond} requests per second (burst ${principal.rateLimit.burst}) exceeded; retry later`,
+            decision.retryAfterSeconds,
+          );
+        }
+      }
     };
     app.decorate('authenticate', authenticate);
 

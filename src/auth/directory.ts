@@ -23,8 +23,15 @@ export interface Integration {
   readonly updatedAt: number;
 }
 
+export interface RateLimit {
+  readonly requestsPerSecond: number;
+  readonly burst: number;
+}
+
 export interface Principal {
   readonly username: string;
+  /** Requests per second and burst on the partner endpoints; null = unlimited. */
+  readonly rateLimit: RateLimit | null;
   /** scope → dealer UUIDs, or the single entry ANY_DEALER for a MultiDealer grant. */
   readonly grants: ReadonlyMap<string, ReadonlySet<string>>;
   readonly integrations: ReadonlyMap<string, Integration>;
@@ -32,7 +39,16 @@ export interface Principal {
 
 interface SubscriberEntry extends Principal {
   readonly passwordHash: string;
+  /** The hash before the last rotation, accepted until previousValidUntil (epoch ms). */
+  readonly previousHash: string | null;
+  readonly previousValidUntil: number;
   readonly disabled: boolean;
+}
+
+/** The hashes that sign `entry` in at `now`: the current one, and the previous one during its overlap. */
+function liveHashes(entry: SubscriberEntry | undefined, now: number): readonly string[] {
+  if (!entry || entry.disabled) return [];
+  return entry.previousHash !== null && entry.previousValidUntil > now ? [entry.passwordHash, entry.previousHash] : [entry.passwordHash];
 }
 
 interface Snapshot {
@@ -95,6 +111,8 @@ export class SubscriberDirectory {
   constructor(
     private readonly db: Kysely<Database>,
     throttle: AuthThrottleConfig = loadConfig({}).authThrottle,
+    /** The clock (epoch ms); tests move it to cross a password's overlap window. */
+    private readonly now: () => number = Date.now,
   ) {
     this.usernameFailures = new FailureThrottle(throttle.maxFailuresPerUsername, throttle.windowMs);
     this.addressFailures = new FailureThrottle(throttle.maxFailuresPerAddress, throttle.windowMs);
@@ -176,6 +194,9 @@ export class SubscriberDirectory {
         entries.set(s.username, {
           username: s.username,
           passwordHash: s.password_hash,
+          previousHash: s.previous_password_hash,
+          previousValidUntil: s.previous_valid_until ?? 0,
+          rateLimit: s.rate_limit === null ? null : (JSON.parse(s.rate_limit) as RateLimit),
           disabled: s.disabled === 1,
           grants: grantsBySubscriber.get(s.username) ?? new Map(),
           integrations: integrations.get(s.username) ?? new Map(),
@@ -198,16 +219,20 @@ export class SubscriberDirectory {
       .update('\0')
       .update(credentials.password)
       .digest('base64');
+    const now = this.now();
+    // The hashes that sign in right now: a previous password past its overlap is not among them,
+    // so a cached verification of it no longer counts either.
+    const hashes = liveHashes(entry, now);
     // A credential verified before is never throttled: a partner that is signed in stays so,
     // whatever anyone else sends.
-    if (entry && !entry.disabled && this.verified.get(cacheKey) === entry.passwordHash) return entry;
-    const storedHash = entry && !entry.disabled ? entry.passwordHash : '';
+    const matched = this.verified.get(cacheKey);
+    if (entry && matched !== undefined && hashes.includes(matched)) return entry;
+    const storedHash = hashes.join('\0');
     const wrong = () => new AppError('WRONG_CREDENTIAL', 'Invalid username or password');
     // The same wrong credential again is not a new guess: refused as before, costing nothing.
     const recent = this.rejected.get(cacheKey);
-    if (recent && recent.hash === storedHash && recent.until > Date.now()) throw wrong();
+    if (recent && recent.hash === storedHash && recent.until > now) throw wrong();
 
-    const now = Date.now();
     const pairKey = `${credentials.username}\0${address}`;
     const knownAddress = (this.knownAddresses.get(pairKey) ?? 0) > now;
     const waitMs = Math.max(
@@ -224,7 +249,7 @@ export class SubscriberDirectory {
     const key = `${cacheKey}\0${storedHash}`;
     let check = this.checking.get(key);
     if (!check) {
-      check = this.check(credentials, storedHash, cacheKey, address, pairKey, entry).finally(() => this.checking.delete(key));
+      check = this.check(credentials, hashes, cacheKey, address, pairKey, entry).finally(() => this.checking.delete(key));
       this.checking.set(key, check);
     }
     if (!(await check) || !entry) throw wrong();
@@ -233,24 +258,33 @@ export class SubscriberDirectory {
 
   private async check(
     credentials: Credentials,
-    storedHash: string,
+    hashes: readonly string[],
     cacheKey: string,
     address: string,
     pairKey: string,
     entry: SubscriberEntry | undefined,
   ): Promise<boolean> {
     const decoy = await DECOY_HASH_PROMISE;
-    const ok = await this.scryptLimiter.run(() => verifyPassword(credentials.password, storedHash || decoy), address);
-    const now = Date.now();
+    // Unknown users are checked against a decoy, so they cost the same scrypt work as a real one.
+    const candidates = hashes.length > 0 ? hashes : [decoy];
+    let matched: string | undefined;
+    for (const hash of candidates) {
+      if (await this.scryptLimiter.run(() => verifyPassword(credentials.password, hash), address)) {
+        matched = hash;
+        break;
+      }
+    }
+    const ok = matched !== undefined && hashes.length > 0;
+    const now = this.now();
     if (!ok || !entry || entry.disabled) {
       if (this.rejected.size >= MAX_CACHED_CREDENTIALS) this.rejected.clear();
-      this.rejected.set(cacheKey, { hash: storedHash, until: now + REJECTION_MEMORY_MS });
+      this.rejected.set(cacheKey, { hash: hashes.join('\0'), until: now + REJECTION_MEMORY_MS });
       this.usernameFailures.fail(credentials.username, now);
       this.addressFailures.fail(address, now);
       return false;
     }
     if (this.verified.size >= MAX_CACHED_CREDENTIALS) this.verified.clear();
-    this.verified.set(cacheKey, entry.passwordHash);
+    this.verified.set(cacheKey, matched as string);
     if (this.knownAddresses.size >= MAX_CACHED_CREDENTIALS) this.knownAddresses.clear();
     this.knownAddresses.set(pairKey, now + KNOWN_ADDRESS_MS);
     return true;

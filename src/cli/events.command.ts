@@ -2,7 +2,7 @@ import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
 import { type EventFilter, whereEvents } from '../events/event.filter.js';
 import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
-import { findEvent, withBodies } from '../events/event.repository.js';
+import { findEvent } from '../events/event.repository.js';
 import { countReplayable, replayEvents } from '../events/replay.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
@@ -98,15 +98,13 @@ export const eventsCommand: Command = {
         return 0;
       }
       if (action === 'list') {
-        const rows = await withBodies(
-          db.kysely,
-          await whereEvents(db.kysely.selectFrom('events').selectAll(), filter, db.kysely)
-            .orderBy('received_at', 'desc')
-            .limit(limit)
-            .execute(),
-        );
+        // The list shows no bodies: purged ones (retention) are listed like the others.
+        const rows = await whereEvents(db.kysely.selectFrom('events').selectAll(), filter, db.kysely)
+          .orderBy('received_at', 'desc')
+          .limit(limit)
+          .execute();
         for (const row of rows) {
-          const e = eventFromRow(row);
+          const e = eventFromRow({ ...row, raw_body: null });
           const codes = [...e.errors.map((x) => x.errorCode), ...e.warnings.map((w) => w.warningCode)].join(',');
           out(
             `${new Date(e.receivedAt).toISOString()}  ${e.requestId}  ${e.status.padEnd(9)}  ${e.subscriber}  ${e.dealerUuid ?? '-'}  ${codes}`,
@@ -121,6 +119,7 @@ export const eventsCommand: Command = {
       }
       const report = await replayEvents(db.kysely, filter);
       out(`${report.replayed} event(s) replayed; the worker will process them shortly`);
+      if (report.skippedPurged > 0) out(`${report.skippedPurged} event(s) skipped: their body was purged by retention`);
       return 0;
     } finally {
       await db.close();

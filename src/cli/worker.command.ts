@@ -20,7 +20,9 @@ only ingest. Stops gracefully on SIGINT/SIGTERM (unfinished claims return to the
 
 Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (250), WORKER_POLL_MS (1000),
 WORKER_LEASE_MS (30000), WORKER_MAX_ATTEMPTS (10), WORKER_CONCURRENCY (4),
-WORKER_EVALUATION_THREAD (true here; false inside serve), PROVISIONING_POLL_MS (500).`;
+WORKER_EVALUATION_THREAD (true here; false inside serve), PROVISIONING_POLL_MS (500),
+RETENTION_BODY_DAYS (30), RETENTION_IDEMPOTENCY_DAYS (7), RETENTION_INTERVAL_MS (60000): the
+worker also purges old bodies and idempotency keys (docs/operations.md, "Retention").`;
 
 export const workerCommand: Command = {
   name: 'worker',

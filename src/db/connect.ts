@@ -4,9 +4,11 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type SqliteDatabase from 'better-sqlite3';
-import { Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely';
+import { type Driver, Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
+import pino from 'pino';
 import type { DatabaseConfig } from '../config.js';
+import { loggerOptions } from '../logger.js';
 import type { Database } from './schema.js';
 
 export type Dialect = DatabaseConfig['dialect'];
@@ -30,10 +32,23 @@ export const ownTransaction =
   (work) =>
     kysely.transaction().execute(work);
 
+/** Where a PostgreSQL pool reports the connections it lost (idle or checked out). */
+export interface PoolLog {
+  warn(obj: object, msg: string): void;
+}
+
 export interface ConnectOptions {
   /** PostgreSQL pool size (PG_POOL_SIZE for the service). */
   readonly poolSize?: number;
+  /** Logs lost connections; without it, a warn-level JSON line on stdout. */
+  readonly log?: PoolLog;
 }
+
+let fallbackLog: PoolLog | undefined;
+const defaultPoolLog = (): PoolLog => {
+  fallbackLog ??= pino(loggerOptions('warn')).child({ component: 'pg-pool' });
+  return fallbackLog;
+};
 
 // Each driver is loaded only when its database is used: a SQLite service never holds pg's
 // modules (about 15 MB of RSS per thread), and the reverse.
@@ -90,12 +105,33 @@ function withStatementCache(sqlite: SqliteDatabase.Database): KyselySqliteDataba
   };
 }
 
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR: a full
+ * disk, a read-only file). Kysely then sends ROLLBACK anyway, which fails with "cannot rollback -
+ * no transaction is active" and replaces the real error: a full disk became a 500 instead of a
+ * 503 (SQLITE_ERROR is not transient). So ROLLBACK is sent only while a transaction is open.
+ */
+class SafeRollbackSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SqliteDatabase.Database) {
+    super({ database: withStatementCache(sqlite) });
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection) => {
+      if (this.sqlite.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
+}
+
 export function connect(config: DatabaseConfig, options: ConnectOptions = {}): Db {
   if (config.dialect === 'sqlite') {
     const sqlite = openSqlite(config.path);
     // Kysely's SQLite driver holds one connection behind a mutex: transactions never interleave
     // within a thread. The service writes from one thread only (storage.thread.ts).
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const kysely = new Kysely<Database>({ dialect: new SafeRollbackSqliteDialect(sqlite) });
     return { kysely, dialect: 'sqlite', config, close: () => kysely.destroy() };
   }
   const pool = new (loadPg().Pool)({
@@ -106,9 +142,23 @@ export function connect(config: DatabaseConfig, options: ConnectOptions = {}): D
     options: '-c synchronous_commit=on',
     connectionTimeoutMillis: 5000,
   });
-  // An idle client losing its connection (server restart) must not crash the process;
-  // the next query gets a fresh client and /readyz reports the outage.
-  pool.on('error', () => {});
+  // An idle client losing its connection (server restart, failover) must not crash the process
+  // (pg re-emits it on the pool, and an unhandled 'error' event would), nor go unseen: it is
+  // logged, the next query gets a fresh client and /readyz reports the outage.
+  const log = options.log ?? defaultPoolLog();
+  pool.on('error', (err: Error & { code?: string }) => {
+    log.warn({ err: { message: err.message, code: err.code } }, 'PostgreSQL connection lost while idle');
+  });
+  // A client checked out of the pool (in a transaction, between two queries) that loses its
+  // connection emits 'error' on itself, where the pool does not listen: unhandled, it killed the
+  // storage thread when PostgreSQL went down (then restarted with backoff: seconds of 503s after
+  // the database was back). Its pending query fails anyway, and the pool discards the client on
+  // release; this listener only keeps the error from being thrown, and logs it.
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string }) => {
+      log.warn({ err: { message: err.message, code: err.code } }, 'PostgreSQL connection lost');
+    });
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', config, close: () => kysely.destroy() };
 }

@@ -32,6 +32,21 @@ export function skipLockedRows<Q extends SelectQueryBuilder<any, any, any>>(qb: 
   return dialect === 'postgres' ? (qb.forUpdate().skipLocked() as Q) : qb;
 }
 
+/** The advisory lock key of the retention purge (src/pipeline/retention.ts): "dgrt". */
+export const RETENTION_LOCK_KEY = 0x64677274;
+
+/**
+ * Takes the retention purge's lock for the rest of `trx`, or reports that another process holds
+ * it. PostgreSQL: pg_try_advisory_xact_lock, released by the commit; so at most one purge batch
+ * runs at a time across processes, and a process that finds it taken skips its run. SQLite has
+ * one writer at a time already: always true.
+ */
+export async function tryRetentionLock(trx: Kysely<Database>, dialect: Dialect): Promise<boolean> {
+  if (dialect !== 'postgres') return true;
+  const { rows } = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK_KEY}::bigint) AS ok`.execute(trx);
+  return rows[0]?.ok === true;
+}
+
 interface DriverError {
   code?: unknown;
 }

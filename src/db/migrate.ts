@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_events.js';
 import * as m0003 from './migrations/0003_event_bodies.js';
 import * as m0004 from './migrations/0004_operations.js';
+import * as m0005 from './migrations/0005_credentials.js';
 import type { Database } from './schema.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -11,6 +12,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0002_events': m0002,
   '0003_event_bodies': m0003,
   '0004_operations': m0004,
+  '0005_credentials': m0005,
 };
 
 export interface MigrateOutcome {

@@ -13,6 +13,12 @@ export interface SubscribersTable {
   username: string;
   password_hash: string;
   disabled: number;
+  /** The hash before the last password change, valid until previous_valid_until (migration 0005). */
+  previous_password_hash: string | null;
+  /** Epoch ms after which previous_password_hash no longer signs in. */
+  previous_valid_until: number | null;
+  /** JSON {"requestsPerSecond","burst"}, or null for no limit (migration 0005). */
+  rate_limit: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -181,6 +187,13 @@ export interface AdminSettingsTable {
   updated_at: number;
 }
 
+/** A subscriber's cluster-wide token bucket (PostgreSQL; see src/auth/rate-limiter.ts). */
+export interface RateLimitsTable {
+  username: string;
+  tokens: number;
+  updated_at: number;
+}
+
 export interface Database {
   dealers: DealersTable;
   subscribers: SubscribersTable;
@@ -197,11 +210,14 @@ export interface Database {
   audit_log: AuditLogTable;
   replay_jobs: ReplayJobsTable;
   admin_settings: AdminSettingsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type LeadRow = Selectable<LeadsTable>;
 export type NewLeadRow = Insertable<LeadsTable>;
 /** An event with its body, as the pipeline and the status views read it. */
 export type EventRow = Selectable<EventsTable> & { raw_body: string };
+/** An event as the admin and status views read it: its body is null once retention purged it. */
+export type StoredEventRow = Selectable<EventsTable> & { raw_body: string | null };
 /** A received event to store: its row and its body. */
 export type NewEventRow = Insertable<EventsTable> & { raw_body: string };

@@ -1,5 +1,5 @@
 // An event as partners and operators see it: the row mapped to a domain object.
-import type { EventRow } from '../db/schema.js';
+import type { StoredEventRow } from '../db/schema.js';
 import type { EventError, EventWarning } from '../pipeline/codes.js';
 
 export const EVENT_STATUSES = ['RECEIVED', 'PROCESSED', 'REJECTED', 'FAILED'] as const;
@@ -16,12 +16,13 @@ export interface StoredEvent {
   readonly dealerUuid: string | null;
   readonly errors: readonly EventError[];
   readonly warnings: readonly EventWarning[];
-  readonly rawBody: string;
+  /** Null once retention purged it (docs/operations.md, "Retention"). */
+  readonly rawBody: string | null;
   readonly idempotencyKey: string | null;
   readonly lastError: string | null;
 }
 
-export function eventFromRow(row: EventRow): StoredEvent {
+export function eventFromRow(row: StoredEventRow): StoredEvent {
   return {
     requestId: row.request_id,
     subscriber: row.username,

@@ -1,6 +1,6 @@
 // The event log. Rows are written once by the gate and then only by the pipeline.
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, EventRow, NewEventRow } from '../db/schema.js';
+import type { Database, NewEventRow, StoredEventRow } from '../db/schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -58,7 +58,10 @@ export async function insertEvents(db: Executor, rows: readonly NewEventRow[]): 
   return stored;
 }
 
-/** The rows of these events with their bodies (events without a body are left out). */
+/**
+ * The rows of these events with their bodies. Events without a body (purged by retention, which
+ * only touches final states) are left out: callers that must process a body get only those.
+ */
 export async function withBodies<Row extends { request_id: string }>(
   db: Executor,
   rows: readonly Row[],
@@ -89,10 +92,11 @@ export async function findByIdempotencyKey(db: Executor, username: string, key: 
     .executeTakeFirst();
 }
 
-export async function findEvent(db: Executor, requestId: string): Promise<EventRow | undefined> {
+/** An event with its body; `raw_body` is null when retention purged it (src/pipeline/retention.ts). */
+export async function findEvent(db: Executor, requestId: string): Promise<StoredEventRow | undefined> {
   return db
     .selectFrom('events')
-    .innerJoin('event_bodies', 'event_bodies.request_id', 'events.request_id')
+    .leftJoin('event_bodies', 'event_bodies.request_id', 'events.request_id')
     .selectAll('events')
     .select('event_bodies.raw_body')
     .where('events.request_id', '=', requestId)

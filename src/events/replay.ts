@@ -17,11 +17,20 @@ export function replayFilter(filter: EventFilter): EventFilter {
 
 export interface ReplayReport {
   readonly replayed: number;
+  /** Matching events left alone because retention purged their body (nothing to process). */
+  readonly skippedPurged: number;
 }
 
 /** Only events no live worker holds may be replayed. */
 // biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
 const notLeased = (now: number) => (eb: any) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]);
+
+/** Only events that still have their body may be replayed (src/pipeline/retention.ts). */
+// biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
+const hasBody = (eb: any) =>
+  eb.exists(eb.selectFrom('event_bodies').select('request_id').whereRef('event_bodies.request_id', '=', 'events.request_id'));
+// biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
+const bodyPurged = (eb: any) => eb.not(hasBody(eb));
 
 /**
  * Replays the events matching `filter` that no live worker holds, and writes a REPLAYED entry in
@@ -49,19 +58,29 @@ export async function replayEvents(
           locked_until: null,
           updated_at: now,
         })
-        .where(notLeased(now)),
+        .where(notLeased(now))
+        .where(hasBody),
       replayFilter(filter),
       db,
     )
       .returning('request_id')
       .execute();
+    const purged = await whereEvents(
+      trx
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where(notLeased(now))
+        .where(bodyPurged),
+      replayFilter(filter),
+      db,
+    ).executeTakeFirstOrThrow();
     for (const chunk of inChunks(replayed, 1000)) {
       await trx
         .insertInto('event_attempts')
         .values(chunk.map(({ request_id }) => ({ request_id, attempt: 0, worker_id: null, at: now, outcome: 'REPLAYED', cause: actor })))
         .execute();
     }
-    return { replayed: replayed.length };
+    return { replayed: replayed.length, skippedPurged: Number(purged.n) };
   });
 }
 
@@ -71,7 +90,8 @@ export async function countReplayable(db: Kysely<Database>, filter: EventFilter,
     db
       .selectFrom('events')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where(notLeased(now)),
+      .where(notLeased(now))
+      .where(hasBody),
     replayFilter(filter),
     db,
   ).executeTakeFirstOrThrow();

@@ -14,6 +14,9 @@ function isCalendarDate(year: number, month: number, day: number): boolean {
   return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
 }
 
+/** 10000-01-01T00:00:00Z: the first instant whose UTC year has five digits. */
+const MAX_LEAD_INSTANT = Date.UTC(10_000, 0, 1);
+
 /** Parses a lead date-time into epoch ms, or undefined if it is not a real instant. */
 export function parseLeadDateTime(value: string): number | undefined {
   const m = LEAD_DATETIME_PATTERN.exec(value);
@@ -29,7 +32,10 @@ export function parseLeadDateTime(value: string): number | undefined {
     if (oh > 18 || om > 59) return undefined;
     offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (oh * 60 + om);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  const epochMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  // The instant is returned as yyyy-MM-dd… in UTC: "9999-12-31 23:59:59-14:00" is in year 10000
+  // there, which that format cannot write (it was read back as "+010000-01-01 13:59Z").
+  return epochMs < MAX_LEAD_INSTANT ? epochMs : undefined;
 }
 
 /** Formats an instant the way the leads contract writes it: `yyyy-MM-dd HH:mm:ssZ`, in UTC. */

@@ -43,7 +43,30 @@ async function claimRows(kysely: Kysely<Database>, dialect: Dialect, { workerId,
     .returningAll()
     .execute();
   // The bodies live apart (migration 0003), so the claim rewrites only the small rows.
-  return withBodies(kysely, claimed);
+  const withBody = await withBodies(kysely, claimed);
+  if (withBody.length < claimed.length) {
+    // Retention deletes the bodies of final events only, and a replay skips events without one,
+    // so this should not happen; if it does, the event cannot be processed: FAILED, not retried.
+    const kept = new Set(withBody.map((e) => e.request_id));
+    await kysely
+      .updateTable('events')
+      .set({
+        status: 'FAILED',
+        errors: JSON.stringify([{ errorCode: 'PROCESSING_FAILED', errorMessage: 'The event can no longer be processed' }]),
+        locked_by: null,
+        locked_until: null,
+        last_error: 'raw body missing (purged by retention?)',
+        processed_at: now,
+        updated_at: now,
+      })
+      .where(
+        'request_id',
+        'in',
+        claimed.filter((e) => !kept.has(e.request_id)).map((e) => e.request_id),
+      )
+      .execute();
+  }
+  return withBody;
 }
 
 /**

@@ -243,6 +243,7 @@ export async function storedOutcomeOf(db: Kysely<Database>, requestId: string): 
   const row = await findEvent(db, requestId);
   if (!row) return undefined;
   const event = eventFromRow(row);
+  if (event.rawBody === null) throw new AppError('CONFLICT', `Event ${requestId} cannot be dry-run: its body was purged by retention`);
   const record = event.status === 'PROCESSED' ? await findChatSummaryRecord(db, requestId) : undefined;
   return {
     username: event.subscriber,

@@ -13,6 +13,7 @@ import { type Assessment, type Assessor, inlineAssessor, type Rejected } from '.
 import { claimBatch, releaseClaims } from './claim.js';
 import { type Completion, storeOutcomes } from './complete.js';
 import { type Assessed, linkVehicles, type Outcome } from './evaluate.js';
+import { type RetentionScheduler, startRetention } from './retention.js';
 import { recordFailure } from './retry.js';
 
 /** How long a woken worker waits for more events when its last batch was not full. */
@@ -64,6 +65,8 @@ export class Worker {
   private readonly assessor: Assessor;
   /** The next batch, claimed (and being assessed) while the current one is stored. */
   private prefetched: Promise<StartedBatch> | undefined;
+  /** The retention purge (retention.ts), run while the loop runs when the config asks for it. */
+  private retention: RetentionScheduler | undefined;
   /** When the loop last went round (epoch ms): readiness fails when it stops moving (src/metrics/). */
   lastBeatAt = Date.now();
 
@@ -244,6 +247,8 @@ export class Worker {
     if (this.running) return;
     this.stopping = false;
     this.running = this.loop();
+    const { db, config, log, transact } = this.options;
+    if (config.retention) this.retention = startRetention({ db, config: config.retention, log, transact });
   }
 
   /** Asks an idle worker to look for work now (the gate calls this after storing an event). */
@@ -255,6 +260,8 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
+    await this.retention?.stop();
+    this.retention = undefined;
     await this.running;
     this.running = undefined;
     // A batch claimed ahead goes back to the queue at once.

@@ -31,6 +31,16 @@ export const provisioningFileSchema = {
           password: { type: 'string', minLength: 8, maxLength: 1024, pattern: '^[^\\u0000]*$' },
           passwordHash: { type: 'string', minLength: 1 },
           disabled: { type: 'boolean' },
+          passwordOverlapHours: { type: 'integer', minimum: 0, maximum: 720 },
+          rateLimit: {
+            type: ['object', 'null'],
+            additionalProperties: false,
+            required: ['requestsPerSecond', 'burst'],
+            properties: {
+              requestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+              burst: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+            },
+          },
           grants: {
             type: 'array',
             items: {
@@ -122,8 +132,22 @@ export interface SubscriberSpec {
   password?: string;
   passwordHash?: string;
   disabled?: boolean;
+  /**
+   * When this apply changes the password: hours the old one keeps working (0–720, default 24;
+   * 0 = at once). Not stored; it only shapes this change.
+   */
+  passwordOverlapHours?: number;
+  /** Requests per second and burst on the partner endpoints; absent or null = unlimited. */
+  rateLimit?: RateLimitSpec | null;
   grants: GrantSpec[];
 }
+
+export interface RateLimitSpec {
+  requestsPerSecond: number;
+  burst: number;
+}
+
+export const DEFAULT_PASSWORD_OVERLAP_HOURS = 24;
 
 export interface VehicleSpec {
   uuid: string;

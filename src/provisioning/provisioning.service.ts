@@ -12,7 +12,7 @@ import { hashPassword, verifyPassword } from '../auth/password.js';
 import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
 import { DEFAULT_DEALER_ID_FIELD } from '../pipeline/dealer.js';
-import type { ProvisioningFile, SubscriberSpec } from './provisioning.schema.js';
+import { DEFAULT_PASSWORD_OVERLAP_HOURS, type ProvisioningFile, type SubscriberSpec } from './provisioning.schema.js';
 import { validateProvisioning } from './provisioning.validate.js';
 
 export interface Tally {
@@ -62,7 +62,9 @@ const AUDIT_ENTITY: Record<SyncedTable, string> = {
   vehicles: 'vehicle',
   integrations: 'integration',
 };
-const JSON_COLUMNS = new Set(['dealer_map', 'json_schema']);
+const JSON_COLUMNS = new Set(['dealer_map', 'json_schema', 'rate_limit']);
+/** Never in an audit entry: password hashes (current and previous) and the previous one's expiry. */
+const HIDDEN_COLUMNS = new Set(['created_at', 'updated_at', 'password_hash', 'previous_password_hash', 'previous_valid_until']);
 const FLAG_COLUMNS = new Set(['active', 'disabled']);
 
 /**
@@ -73,7 +75,9 @@ const FLAG_COLUMNS = new Set(['active', 'disabled']);
 function auditView(row: Row): Row {
   const view: Row = {};
   for (const [column, value] of Object.entries(row)) {
-    if (column === 'created_at' || column === 'updated_at' || column === 'password_hash') continue;
+    if (HIDDEN_COLUMNS.has(column)) continue;
+    // No limit is the usual case: say nothing rather than `rate_limit: null` on every subscriber.
+    if (column === 'rate_limit' && value === null) continue;
     if (JSON_COLUMNS.has(column) && typeof value === 'string') view[column] = JSON.parse(value);
     else if (FLAG_COLUMNS.has(column) && typeof value === 'number') view[column] = value === 1;
     else view[column] = value;
@@ -257,10 +261,27 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
       username: s.username,
       password_hash: hashes.get(s.username),
       disabled: s.disabled ? 1 : 0,
+      rate_limit: s.rateLimit ? JSON.stringify({ requestsPerSecond: s.rateLimit.requestsPerSecond, burst: s.rateLimit.burst }) : null,
     }));
     const subscriberChanges = await syncRows(trx, 'subscribers', ['username'], subscriberRows, report.subscribers, now);
     for (const s of subscribers) {
       const change = subscriberChanges.get(s.username) as RowChange;
+      const passwordChanged = change.before !== undefined && change.before.password_hash !== change.after.password_hash;
+      // Rotation without cutting the partner off: the old hash keeps signing in for the overlap
+      // (passwordOverlapHours, default 24; 0 = at once), then the directory refuses it.
+      let previousValidUntil: number | null = null;
+      if (passwordChanged) {
+        const overlapMs = (s.passwordOverlapHours ?? DEFAULT_PASSWORD_OVERLAP_HOURS) * 3_600_000;
+        previousValidUntil = overlapMs > 0 ? now + overlapMs : null;
+        await trx
+          .updateTable('subscribers')
+          .set({
+            previous_password_hash: overlapMs > 0 ? (change.before?.password_hash as string) : null,
+            previous_valid_until: previousValidUntil,
+          })
+          .where('username', '=', s.username)
+          .execute();
+      }
       const grants = await syncGrants(trx, s);
       if (grants.changed && change.fate === 'unchanged') {
         // Same row, new grants: it is an update of the subscriber.
@@ -278,6 +299,9 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
         after: {
           ...auditView(change.after),
           passwordChanged: change.before?.password_hash !== change.after.password_hash,
+          ...(passwordChanged
+            ? { previousPasswordValidUntil: previousValidUntil === null ? null : new Date(previousValidUntil).toISOString() }
+            : {}),
           grants: grantsView(grants.after),
         },
       });

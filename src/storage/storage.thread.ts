@@ -20,7 +20,7 @@ const port = parentPort;
 if (!port) throw new Error('storage.thread.ts runs as a worker thread');
 const data = workerData as StorageThreadData;
 const log = pino(loggerOptions(data.logLevel)).child({ thread: 'storage' });
-const db = connect(data.database);
+const db = connect(data.database, { log });
 const send = (reply: Reply) => port.postMessage(reply);
 
 let worker: Worker | undefined;

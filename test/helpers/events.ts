@@ -200,10 +200,13 @@ export async function countRows(db: Kysely<Database>, table: 'events' | 'chat_su
   return Number(row.n);
 }
 
+/** A stored event with its body (throws if there is no such event, or its body was purged). */
 export async function eventRow(db: Kysely<Database>, requestId: string): Promise<EventRow> {
   const row = await findEvent(db, requestId);
   if (!row) throw new Error(`no event ${requestId}`);
-  return row;
+  const { raw_body } = row;
+  if (raw_body === null) throw new Error(`event ${requestId} has no body (purged)`);
+  return { ...row, raw_body };
 }
 
 export function summaryRow(db: Kysely<Database>, requestId: string) {

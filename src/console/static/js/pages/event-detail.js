@@ -118,7 +118,14 @@ export async function render(ctx) {
       h(
         'div',
         { class: 'split' },
-        h('section', { id: 'raw-body' }, h('h2', {}, 'Raw body, as received'), jsonView(event.rawBody, highlight)),
+        h(
+          'section',
+          { id: 'raw-body' },
+          h('h2', {}, 'Raw body, as received'),
+          event.rawBody === null
+            ? h('div', { class: 'empty panel' }, 'Purged by retention (RETENTION_BODY_DAYS): this event can no longer be replayed.')
+            : jsonView(event.rawBody, highlight),
+        ),
         h(
           'section',
           { id: 'canonical' },
