@@ -53,6 +53,18 @@ export const jobIdParamsSchema = {
 
 const codeList = { type: 'array', items: { type: 'string' } } as const;
 
+/** What the list and the detail both say of an event. */
+const eventSummaryProperties = {
+  requestId: { type: 'string' },
+  subscriber: { type: 'string' },
+  eventType: { type: 'string' },
+  status: { type: 'string', enum: [...EVENT_STATUSES] },
+  receivedAt: { type: 'string', format: 'date-time' },
+  processedAt: { type: ['string', 'null'], format: 'date-time' },
+  attempts: { type: 'integer' },
+  dealerUuid: { type: ['string', 'null'] },
+} as const;
+
 export const eventListSchema = {
   type: 'object',
   properties: {
@@ -60,18 +72,7 @@ export const eventListSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: {
-          requestId: { type: 'string' },
-          subscriber: { type: 'string' },
-          eventType: { type: 'string' },
-          status: { type: 'string', enum: [...EVENT_STATUSES] },
-          receivedAt: { type: 'string', format: 'date-time' },
-          processedAt: { type: ['string', 'null'], format: 'date-time' },
-          attempts: { type: 'integer' },
-          dealerUuid: { type: ['string', 'null'] },
-          errorCodes: codeList,
-          warningCodes: codeList,
-        },
+        properties: { ...eventSummaryProperties, errorCodes: codeList, warningCodes: codeList },
       },
     },
     nextCursor: { type: ['string', 'null'] },
@@ -83,14 +84,7 @@ const problem = { type: 'object', additionalProperties: true } as const;
 export const eventDetailSchema = {
   type: 'object',
   properties: {
-    requestId: { type: 'string' },
-    subscriber: { type: 'string' },
-    eventType: { type: 'string' },
-    status: { type: 'string', enum: [...EVENT_STATUSES] },
-    receivedAt: { type: 'string', format: 'date-time' },
-    processedAt: { type: ['string', 'null'], format: 'date-time' },
-    attempts: { type: 'integer' },
-    dealerUuid: { type: ['string', 'null'] },
+    ...eventSummaryProperties,
     idempotencyKey: { type: ['string', 'null'] },
     rawBody: { type: ['string', 'null'], description: 'The body exactly as received; null once retention purged it' },
     canonical: { type: ['object', 'null'], additionalProperties: true },

@@ -14,7 +14,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export interface EventListItem {
+/** What the list and the detail both say of an event. */
+interface EventSummary {
   readonly requestId: string;
   readonly subscriber: string;
   readonly eventType: string;
@@ -23,6 +24,9 @@ export interface EventListItem {
   readonly processedAt: string | null;
   readonly attempts: number;
   readonly dealerUuid: string | null;
+}
+
+export interface EventListItem extends EventSummary {
   readonly errorCodes: string[];
   readonly warningCodes: string[];
 }
@@ -96,15 +100,7 @@ export interface TimelineEntry {
   readonly cause: string | null;
 }
 
-export interface EventDetail {
-  readonly requestId: string;
-  readonly subscriber: string;
-  readonly eventType: string;
-  readonly status: EventStatus;
-  readonly receivedAt: string;
-  readonly processedAt: string | null;
-  readonly attempts: number;
-  readonly dealerUuid: string | null;
+export interface EventDetail extends EventSummary {
   readonly idempotencyKey: string | null;
   /** Null once retention purged it (docs/operations.md, "Retention"). */
   readonly rawBody: string | null;
