@@ -8,15 +8,15 @@
 //
 // Nothing here measures speed: deadlines only bound how long the test waits.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
-import { BIN, freePort, ROOT } from '../helpers/cli.js';
+import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { EVENT_SCOPE, EVENT_TYPE, EVENTS_URL, VIN_1 } from '../helpers/events.js';
+import { type Answer, killHard, running, type ServiceProcess, serviceClient, startService } from '../helpers/service-process.js';
 import { basic } from '../helpers/suite.js';
 
 const HOST = '127.0.0.1';
@@ -34,6 +34,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const USERNAME = 'crash-partner';
 const PASSWORD = 'crash-test-pass-1';
 const AUTH = basic(USERNAME, PASSWORD);
+const { request, waitReady } = serviceClient({ host: HOST, auth: AUTH, timeoutMs: REQUEST_TIMEOUT_MS, startTimeoutMs: START_TIMEOUT_MS });
 const PARTNER_DEALER_ID = 'CRASH-77';
 
 const FIXTURE = {
@@ -73,76 +74,12 @@ function eventBody(n: number): string {
 // ---------------------------------------------------------------------------------------------
 // The service process: output drained, a tail kept for failure messages.
 
-interface Proc {
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-  tail(): string;
-}
+const procs: ServiceProcess[] = [];
 
-const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
-const procs: Proc[] = [];
-
-function startServe(env: Record<string, string>): Proc {
-  const { NODE_TEST_CONTEXT: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line !== '') lines.push(line);
-      while (lines.length > 40) lines.shift();
-    });
-  }
-  child.on('error', (err) => lines.push(`spawn error: ${err.message}`));
-  const proc: Proc = {
-    child,
-    exited: new Promise<void>((resolve) => child.once('exit', () => resolve())),
-    tail: () => `--- serve (pid ${child.pid}, exit ${child.exitCode ?? child.signalCode ?? 'running'}) ---\n${lines.join('\n')}`,
-  };
+function startServe(env: Record<string, string>): ServiceProcess {
+  const proc = startService('serve', ['serve'], env);
   procs.push(proc);
   return proc;
-}
-
-async function killHard(proc: Proc): Promise<void> {
-  if (running(proc.child)) proc.child.kill('SIGKILL');
-  await proc.exited;
-}
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-function request(port: number, agent: http.Agent | false, method: string, path: string, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { authorization: AUTH };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
-    }
-    const req = http.request({ host: HOST, port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function waitReady(proc: Proc, port: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (!running(proc.child)) throw new Error(`serve exited before /readyz answered 200\n${proc.tail()}`);
-    try {
-      if ((await request(port, false, 'GET', '/readyz')).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error(`GET /readyz did not answer 200 within ${START_TIMEOUT_MS} ms\n${proc.tail()}`);
 }
 
 const randomBetween = ([lo, hi]: readonly [number, number]) => lo + Math.floor(Math.random() * (hi - lo));
@@ -159,7 +96,7 @@ for (const dialect of testDialects()) {
     const t0 = Date.now();
     let tdb: TestDatabase | undefined;
     const agents: http.Agent[] = [];
-    let current: Proc | undefined;
+    let current: ServiceProcess | undefined;
     const tails = () => procs.map((p) => p.tail()).join('\n');
     try {
       tdb = await createTestDatabase(dialect);

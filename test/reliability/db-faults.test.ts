@@ -29,8 +29,9 @@ import pg from 'pg';
 import { BENCH_AUTH, GATE_PATH, gateBody, LEADS_PATH, leadBody, provisioning } from '../../bench/fixture.js';
 import { loadConfig } from '../../src/config.js';
 import { connect } from '../../src/db/connect.js';
-import { type Child, freePort, isRunning, killAll, run, show, start } from '../helpers/cli.js';
+import { freePort, killAll, run, show } from '../helpers/cli.js';
 import { testDialects } from '../helpers/databases.js';
+import { killHard, request, running, type ServiceProcess, serviceClient, startService } from '../helpers/service-process.js';
 
 const run$ = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -43,11 +44,17 @@ const RECOVERY_TIMEOUT_MS = 30_000;
 /** The worker backs off up to 30 s after database errors, and claims held at the fault last a lease. */
 const DRAIN_TIMEOUT_MS = 90_000;
 const LEASE_MS = 2_000;
+/** Every request (the /readyz polls too) carries the bench partner's credentials. */
+const HTTP = { host: HOST, auth: BENCH_AUTH, timeoutMs: REQUEST_TIMEOUT_MS, startTimeoutMs: START_TIMEOUT_MS };
+const { waitReady } = serviceClient(HTTP);
 const isRoot = process.getuid?.() === 0;
 
 const cleanups: (() => Promise<void>)[] = [];
+/** Every `serve` started here (killed before the cleanups, which unmount and delete their files). */
+const serves: ServiceProcess[] = [];
 after(async () => {
   killAll();
+  await Promise.all(serves.map(killHard));
   await sleep(200); // Let the killed processes let go of their files before unmounting.
   for (const cleanup of cleanups.reverse()) {
     try {
@@ -74,38 +81,23 @@ interface Outcome {
 
 function send(port: number, agent: http.Agent | false, kind: Outcome['kind'], i: number): Promise<Outcome> {
   const begin = Date.now();
-  const [method, path, body] =
+  const [method, path, body]: [string, string, string | undefined] =
     kind === 'event'
       ? ['POST', GATE_PATH, gateBody(i)]
       : kind === 'lead'
         ? ['POST', LEADS_PATH, leadBody(i)]
         : ['GET', '/readyz', undefined];
-  return new Promise((resolve) => {
-    const headers: Record<string, string> = { authorization: BENCH_AUTH };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
-    }
-    const req = http.request({ host: HOST, port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          kind,
-          start: begin,
-          end: Date.now(),
-          status: res.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString('utf8'),
-          retryAfter: res.headers['retry-after'] as string | undefined,
-        }),
-      );
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (err) =>
-      resolve({ kind, start: begin, end: Date.now(), status: 0, body: '', retryAfter: undefined, error: err.message }),
-    );
-    req.end(body);
-  });
+  return request(port, agent, method, path, body, HTTP).then(
+    (answer) => ({
+      kind,
+      start: begin,
+      end: Date.now(),
+      status: answer.status,
+      body: answer.body,
+      retryAfter: answer.headers['retry-after'] as string | undefined,
+    }),
+    (err: Error) => ({ kind, start: begin, end: Date.now(), status: 0, body: '', retryAfter: undefined, error: err.message }),
+  );
 }
 
 let sequence = 0;
@@ -171,23 +163,35 @@ function assertOnly200Or503(outcomes: readonly Outcome[], fastMs = FAST_MS): voi
   for (const o of outcomes) if (o.status !== 200) assertUnavailable(o, fastMs);
 }
 
-async function waitReady(child: Child, port: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (!isRunning(child)) throw new Error(`serve exited before /readyz answered 200\n${tail(child)}`);
-    if ((await send(port, false, 'readyz', 0)).status === 200) return;
-    await sleep(100);
-  }
-  throw new Error(`GET /readyz did not answer 200 within ${START_TIMEOUT_MS} ms\n${tail(child)}`);
+/** `dealer-gateway serve` on `url` (default configuration, short lease); every stdout line is kept in `log`. */
+interface Serve extends ServiceProcess {
+  readonly port: number;
+  readonly log: string[];
+}
+
+async function startServe(url: string): Promise<Serve> {
+  const port = await freePort();
+  const log: string[] = [];
+  const env = { DATABASE_URL: url, PORT: String(port), HOST, LOG_LEVEL: 'warn', WORKER_LEASE_MS: String(LEASE_MS) };
+  const proc = startService('serve', ['serve'], env, {
+    onLine: (line, stream) => {
+      if (stream === 'stdout') log.push(line);
+      return true;
+    },
+  });
+  serves.push(proc);
+  const serve = Object.assign(proc, { port, log });
+  await waitReady(serve, port);
+  return serve;
 }
 
 /** Sends events until one is acknowledged (the service recovered by itself); returns that time. */
-async function waitRecovered(child: Child, port: number, acks: string[]): Promise<number> {
+async function waitRecovered(serve: Serve, acks: string[]): Promise<number> {
   const deadline = Date.now() + RECOVERY_TIMEOUT_MS;
   let last: Outcome | undefined;
   while (Date.now() < deadline) {
-    assert.ok(isRunning(child), `serve exited during the fault\n${tail(child)}`);
-    last = await send(port, false, 'event', sequence++);
+    assert.ok(running(serve.child), `serve exited during the fault\n${serve.tail()}`);
+    last = await send(serve.port, false, 'event', sequence++);
     if (last.status === 200) {
       acks.push((JSON.parse(last.body) as { requestId: string }).requestId);
       return Date.now();
@@ -196,14 +200,9 @@ async function waitRecovered(child: Child, port: number, acks: string[]): Promis
     await sleep(250);
   }
   throw new Error(
-    `no event acknowledged within ${RECOVERY_TIMEOUT_MS} ms of the fault's end; last: ${last && describe(last)}\n${tail(child)}`,
+    `no event acknowledged within ${RECOVERY_TIMEOUT_MS} ms of the fault's end; last: ${last && describe(last)}\n${serve.tail()}`,
   );
 }
-
-const tail = (child: Child) => {
-  const lines = `${child.output.stdout}${child.output.stderr}`.split('\n').filter((l) => l !== '');
-  return lines.slice(-30).join('\n');
-};
 
 const ackedEvents = (outcomes: readonly Outcome[]) =>
   outcomes.filter((o) => o.kind === 'event' && o.status === 200).map((o) => (JSON.parse(o.body) as { requestId: string }).requestId);
@@ -217,20 +216,17 @@ interface Verdict {
   readonly half: number;
 }
 
+type Query = (text: string) => Promise<Record<string, unknown>[]>;
+
 /** Waits until nothing is RECEIVED, then checks every acknowledged event and lead is there. */
-async function drainAndVerify(
-  child: Child,
-  query: (text: string) => Promise<Record<string, unknown>[]>,
-  events: readonly string[],
-  leads: readonly string[],
-): Promise<Verdict> {
+async function drainAndVerify(serve: ServiceProcess, query: Query, events: readonly string[], leads: readonly string[]): Promise<Verdict> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
     const rows = await query(`SELECT count(*) AS n FROM events WHERE status = 'RECEIVED'`);
     const received = Number(rows[0]?.n ?? 0);
     if (received === 0) break;
-    assert.ok(isRunning(child), `serve exited with ${received} events RECEIVED\n${tail(child)}`);
-    if (Date.now() > deadline) assert.fail(`${received} events still RECEIVED after ${DRAIN_TIMEOUT_MS} ms\n${tail(child)}`);
+    assert.ok(running(serve.child), `serve exited with ${received} events RECEIVED\n${serve.tail()}`);
+    if (Date.now() > deadline) assert.fail(`${received} events still RECEIVED after ${DRAIN_TIMEOUT_MS} ms\n${serve.tail()}`);
     await sleep(250);
   }
   const rows = await query(
@@ -259,6 +255,74 @@ async function provision(dir: string, url: string): Promise<void> {
 }
 
 const count = (outcomes: readonly Outcome[], status: number) => outcomes.filter((o) => o.status === status).length;
+
+/** How a scenario ended: the service recovered by itself, the load stopped, everything drained. */
+interface Recovery {
+  /** Every answer the load got. */
+  readonly outcomes: Outcome[];
+  /** When the first event after the fault's end was acknowledged. */
+  readonly recoveredAt: number;
+  /** The load's answers from 1 s after the recovery on. */
+  readonly afterRecovery: Outcome[];
+  readonly verdict: Verdict;
+  /** The summary's common end: after recovery, events acknowledged and PROCESSED, leads saved. */
+  readonly figures: string;
+}
+
+/**
+ * Once the fault is over: waits until an event is acknowledged again, lets the load run 2 s more
+ * and stops it, then waits for the drain and verifies everything acknowledged through `open`'s query.
+ */
+async function recover(serve: Serve, load: Load, open: () => Promise<{ query: Query; close(): Promise<void> }>): Promise<Recovery> {
+  const recoveryAcks: string[] = [];
+  const recoveredAt = await waitRecovered(serve, recoveryAcks);
+  await sleep(2_000);
+  await load.stop();
+  const outcomes = load.outcomes;
+  const { query, close } = await open();
+  let verdict: Verdict;
+  try {
+    verdict = await drainAndVerify(serve, query, [...ackedEvents(outcomes), ...recoveryAcks], ackedLeads(outcomes));
+  } finally {
+    await close();
+  }
+  const afterRecovery = outcomes.filter((o) => o.start >= recoveredAt + 1_000);
+  const figures =
+    `after recovery ${count(afterRecovery, 200)}/${afterRecovery.length} acknowledged; ` +
+    `${ackedEvents(outcomes).length + recoveryAcks.length} events acknowledged, ${verdict.notProcessed.length} not PROCESSED; ` +
+    `${ackedLeads(outcomes).length} leads saved`;
+  return { outcomes, recoveredAt, afterRecovery, verdict, figures };
+}
+
+/** Before the fault every request was acknowledged; during it, the probes and the load were refused (well-formed, fast). */
+function assertRefusedDuringFault(
+  before: readonly Outcome[],
+  probes: readonly Outcome[],
+  during: readonly Outcome[],
+  fault: string,
+  state: string,
+): void {
+  assert.equal(
+    count(before, 200),
+    before.length,
+    `refusals before ${fault}: ${before
+      .filter((o) => o.status !== 200)
+      .map(describe)
+      .join('\n')}`,
+  );
+  for (const probe of probes) assertUnavailable(probe);
+  assert.ok(during.length > 0, `the load ran while the database was ${state}`);
+  for (const o of during) assertUnavailable(o);
+}
+
+/** Only 200s and well-formed 503s; all acknowledged after the recovery; everything acknowledged stored and processed. */
+function assertRecovered({ outcomes, afterRecovery, verdict }: Recovery, summary: string): void {
+  assertOnly200Or503(outcomes, REQUEST_TIMEOUT_MS);
+  assert.ok(afterRecovery.length > 0 && count(afterRecovery, 200) === afterRecovery.length, `after recovery: ${summary}`);
+  assert.deepEqual(verdict.notProcessed, [], summary);
+  assert.deepEqual(verdict.missingLeads, [], summary);
+  assert.equal(verdict.half, 0, 'events without their body');
+}
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL stopped in the middle of load.
@@ -318,10 +382,8 @@ test('db-faults [postgres]: the server stops under load, then comes back', { tim
   const url = `postgres://postgres@${HOST}:${pgPort}/dg`;
   await provision(dir, url);
 
-  const port = await freePort();
-  const serve = start(['serve'], { DATABASE_URL: url, PORT: String(port), HOST, LOG_LEVEL: 'warn', WORKER_LEASE_MS: String(LEASE_MS) });
-  await waitReady(serve, port);
-
+  const serve = await startServe(url);
+  const { port } = serve;
   const load = startLoad(port, 12, 4);
   await sleep(2_000);
   const stopAt = Date.now();
@@ -338,60 +400,30 @@ test('db-faults [postgres]: the server stops under load, then comes back', { tim
   const upAt = Date.now();
   await startPostgres();
   const pgReadyAt = Date.now();
-  const recoveryAcks: string[] = [];
-  const recoveredAt = await waitRecovered(serve, port, recoveryAcks);
-  await sleep(2_000);
-  await load.stop();
-  const outcomes = load.outcomes;
-
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  let verdict: Verdict;
-  try {
-    verdict = await drainAndVerify(
-      serve,
-      async (text) => (await client.query(text)).rows,
-      [...ackedEvents(outcomes), ...recoveryAcks],
-      ackedLeads(outcomes),
-    );
-  } finally {
-    await client.end();
-  }
+  const recovery = await recover(serve, load, async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    return { query: async (text) => (await client.query(text)).rows, close: () => client.end() };
+  });
+  const { outcomes, recoveredAt } = recovery;
 
   const before = outcomes.filter((o) => o.end < stopAt);
   const whileDown = outcomes.filter((o) => o.start >= downAt && o.end <= upAt);
-  const afterRecovery = outcomes.filter((o) => o.start >= recoveredAt + 1_000);
-  const lostLines = serve.output.stdout.split('\n').filter((l) => l.includes('PostgreSQL connection lost while idle'));
+  const lostLines = serve.log.filter((l) => l.includes('PostgreSQL connection lost while idle'));
   const summary =
     `db-faults [postgres]: before the stop ${count(before, 200)}/${before.length} acknowledged; while down ${whileDown.length} answers, ` +
     `${count(whileDown, 503)} 503 (slowest ${Math.max(0, ...whileDown.map((o) => o.end - o.start))} ms), ${count(whileDown, 200)} 200; ` +
     `PostgreSQL up again ${pgReadyAt - upAt} ms after pg_ctl start, service recovered ${recoveredAt - pgReadyAt} ms later; ` +
-    `after recovery ${count(afterRecovery, 200)}/${afterRecovery.length} acknowledged; ` +
-    `${ackedEvents(outcomes).length + recoveryAcks.length} events acknowledged, ${verdict.notProcessed.length} not PROCESSED; ` +
-    `${ackedLeads(outcomes).length} leads saved; ${lostLines.length} "connection lost while idle" log lines`;
+    `${recovery.figures}; ${lostLines.length} "connection lost while idle" log lines`;
   t.diagnostic(summary);
 
-  assert.ok(isRunning(serve), `serve exited\n${tail(serve)}`);
-  assert.equal(
-    count(before, 200),
-    before.length,
-    `refusals before the stop: ${before
-      .filter((o) => o.status !== 200)
-      .map(describe)
-      .join('\n')}`,
-  );
-  for (const probe of probes) assertUnavailable(probe);
-  assert.ok(whileDown.length > 0, 'the load ran while the database was down');
-  for (const o of whileDown) assertUnavailable(o);
-  assertOnly200Or503(outcomes, REQUEST_TIMEOUT_MS);
-  assert.ok(afterRecovery.length > 0 && count(afterRecovery, 200) === afterRecovery.length, `after recovery: ${summary}`);
-  assert.deepEqual(verdict.notProcessed, [], summary);
-  assert.deepEqual(verdict.missingLeads, [], summary);
-  assert.equal(verdict.half, 0, 'events without their body');
+  assert.ok(running(serve.child), `serve exited\n${serve.tail()}`);
+  assertRefusedDuringFault(before, probes, whileDown, 'the stop', 'down');
+  assertRecovered(recovery, summary);
   // The storage thread must ride out the outage, not die and be restarted (with backoff) by it.
-  const threadDeaths = serve.output.stdout.split('\n').filter((l) => /"msg":"storage thread (failed|exited)/.test(l));
+  const threadDeaths = serve.log.filter((l) => /"msg":"storage thread (failed|exited)/.test(l));
   assert.deepEqual(threadDeaths, [], 'the storage thread died during the outage');
-  assert.ok(lostLines.length > 0, `no "connection lost while idle" line in the log\n${tail(serve)}`);
+  assert.ok(lostLines.length > 0, `no "connection lost while idle" line in the log\n${serve.tail()}`);
   for (const line of lostLines) assert.ok((JSON.parse(line) as { level: number }).level >= 40, line);
 });
 
@@ -400,17 +432,18 @@ test('db-faults [postgres]: the server stops under load, then comes back', { tim
 
 const sqliteSkipReason = () => (!testDialects().includes('sqlite') ? 'TEST_DIALECTS does not include sqlite' : undefined);
 
-function sqliteQuery(path: string) {
+/** For `recover`: a query on the SQLite database at `path`, closed with the cleanups (after the service is killed). */
+const openSqlite = (path: string) => async () => {
   const db = connect(loadConfig({ DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent' }).database);
   cleanups.push(() => db.close());
   return {
-    db,
     query: async (text: string) => {
       const { sql } = await import('kysely');
       return (await sql.raw<Record<string, unknown>>(text).execute(db.kysely)).rows;
     },
+    close: async () => undefined,
   };
-}
+};
 
 /** Writes to `path` until the filesystem is full; returns the bytes written. */
 function fillDisk(path: string): number {
@@ -455,9 +488,8 @@ test('db-faults [sqlite]: the disk fills up under load, then space comes back', 
   const dbPath = join(dir, 'dg.db');
   const url = `sqlite:${dbPath}`;
   await provision(dir, url);
-  const port = await freePort();
-  const serve = start(['serve'], { DATABASE_URL: url, PORT: String(port), HOST, LOG_LEVEL: 'warn', WORKER_LEASE_MS: String(LEASE_MS) });
-  await waitReady(serve, port);
+  const serve = await startServe(url);
+  const { port } = serve;
 
   const load = startLoad(port, 12, 4);
   await sleep(1_000);
@@ -470,39 +502,26 @@ test('db-faults [sqlite]: the disk fills up under load, then space comes back', 
   let firstRefusalAt: number | undefined;
   while (Date.now() < deadline) {
     await sleep(250);
-    assert.ok(isRunning(serve), `serve exited on a full disk\n${tail(serve)}`);
+    assert.ok(running(serve.child), `serve exited on a full disk\n${serve.tail()}`);
     firstRefusalAt ??= load.outcomes.find((o) => o.start >= fullAt && o.status === 503)?.start;
     if (firstRefusalAt !== undefined && Date.now() - firstRefusalAt > 3_000) break;
   }
   const readyWhileFull = await send(port, false, 'readyz', 0);
   unlinkSync(filler);
   const freedAt = Date.now();
-  const recoveryAcks: string[] = [];
-  const recoveredAt = await waitRecovered(serve, port, recoveryAcks);
-  await sleep(2_000);
-  await load.stop();
-  const outcomes = load.outcomes;
-
-  const { query } = sqliteQuery(dbPath);
-  const verdict = await drainAndVerify(serve, query, [...ackedEvents(outcomes), ...recoveryAcks], ackedLeads(outcomes));
+  const recovery = await recover(serve, load, openSqlite(dbPath));
+  const { outcomes, recoveredAt } = recovery;
   const whileFull = outcomes.filter((o) => o.start >= fullAt && o.end <= freedAt);
-  const afterRecovery = outcomes.filter((o) => o.start >= recoveredAt + 1_000);
   const summary =
     `db-faults [sqlite, full disk]: filler ${(fillerBytes / 1048576).toFixed(1)} MB; while full ${whileFull.length} answers, ` +
     `${count(whileFull, 200)} 200 (fitted before the database had to grow), ${count(whileFull, 503)} 503 ` +
     `(first ${firstRefusalAt === undefined ? 'never' : `${firstRefusalAt - fullAt} ms`} after the disk filled, slowest ${Math.max(0, ...whileFull.filter((o) => o.status === 503).map((o) => o.end - o.start))} ms); ` +
-    `/readyz while full ${readyWhileFull.status}; recovered ${recoveredAt - freedAt} ms after the filler was deleted; ` +
-    `after recovery ${count(afterRecovery, 200)}/${afterRecovery.length} acknowledged; ` +
-    `${ackedEvents(outcomes).length + recoveryAcks.length} events acknowledged, ${verdict.notProcessed.length} not PROCESSED; ${ackedLeads(outcomes).length} leads saved`;
+    `/readyz while full ${readyWhileFull.status}; recovered ${recoveredAt - freedAt} ms after the filler was deleted; ${recovery.figures}`;
   t.diagnostic(summary);
 
-  assert.ok(isRunning(serve), `serve exited\n${tail(serve)}`);
+  assert.ok(running(serve.child), `serve exited\n${serve.tail()}`);
   assert.ok(firstRefusalAt !== undefined, `the full disk never refused a write: ${summary}`);
-  assertOnly200Or503(outcomes, REQUEST_TIMEOUT_MS);
-  assert.ok(afterRecovery.length > 0 && count(afterRecovery, 200) === afterRecovery.length, `after recovery: ${summary}`);
-  assert.deepEqual(verdict.notProcessed, [], summary);
-  assert.deepEqual(verdict.missingLeads, [], summary);
-  assert.equal(verdict.half, 0, 'events without their body');
+  assertRecovered(recovery, summary);
 });
 
 test('db-faults [sqlite]: the database becomes read-only under load, then writable again', { timeout: 240_000 }, async (t: TestContext) => {
@@ -530,9 +549,8 @@ test('db-faults [sqlite]: the database becomes read-only under load, then writab
   });
   const url = `sqlite:${dbPath}`;
   await provision(dir, url);
-  const port = await freePort();
-  const serve = start(['serve'], { DATABASE_URL: url, PORT: String(port), HOST, LOG_LEVEL: 'warn', WORKER_LEASE_MS: String(LEASE_MS) });
-  await waitReady(serve, port);
+  const serve = await startServe(url);
+  const { port } = serve;
 
   const load = startLoad(port, 12, 4);
   await sleep(1_500);
@@ -541,47 +559,24 @@ test('db-faults [sqlite]: the database becomes read-only under load, then writab
   await run$('chattr', ['+i', ...files]);
   const lockedAt = Date.now();
   await sleep(4_000);
-  assert.ok(isRunning(serve), `serve exited on a read-only database\n${tail(serve)}`);
+  assert.ok(running(serve.child), `serve exited on a read-only database\n${serve.tail()}`);
   const probes: Outcome[] = [];
   for (const kind of ['event', 'lead'] as const) probes.push(await send(port, false, kind, sequence++));
   const readyWhileReadOnly = await send(port, false, 'readyz', 0);
   const unlockAt = Date.now();
   await run$('chattr', ['-i', ...files]);
   const writableAt = Date.now();
-  const recoveryAcks: string[] = [];
-  const recoveredAt = await waitRecovered(serve, port, recoveryAcks);
-  await sleep(2_000);
-  await load.stop();
-  const outcomes = load.outcomes;
-
-  const { query } = sqliteQuery(dbPath);
-  const verdict = await drainAndVerify(serve, query, [...ackedEvents(outcomes), ...recoveryAcks], ackedLeads(outcomes));
+  const recovery = await recover(serve, load, openSqlite(dbPath));
+  const { outcomes, recoveredAt } = recovery;
   const before = outcomes.filter((o) => o.end < lockAt);
   const whileReadOnly = outcomes.filter((o) => o.start >= lockedAt && o.end <= unlockAt);
-  const afterRecovery = outcomes.filter((o) => o.start >= recoveredAt + 1_000);
   const summary =
     `db-faults [sqlite, read-only]: before ${count(before, 200)}/${before.length} acknowledged; while read-only ${whileReadOnly.length} answers, ` +
     `${count(whileReadOnly, 503)} 503 (slowest ${Math.max(0, ...whileReadOnly.map((o) => o.end - o.start))} ms), ${count(whileReadOnly, 200)} 200; ` +
-    `/readyz while read-only ${readyWhileReadOnly.status}; recovered ${recoveredAt - writableAt} ms after chattr -i; ` +
-    `after recovery ${count(afterRecovery, 200)}/${afterRecovery.length} acknowledged; ` +
-    `${ackedEvents(outcomes).length + recoveryAcks.length} events acknowledged, ${verdict.notProcessed.length} not PROCESSED; ${ackedLeads(outcomes).length} leads saved`;
+    `/readyz while read-only ${readyWhileReadOnly.status}; recovered ${recoveredAt - writableAt} ms after chattr -i; ${recovery.figures}`;
   t.diagnostic(summary);
 
-  assert.ok(isRunning(serve), `serve exited\n${tail(serve)}`);
-  assert.equal(
-    count(before, 200),
-    before.length,
-    `refusals before the fault: ${before
-      .filter((o) => o.status !== 200)
-      .map(describe)
-      .join('\n')}`,
-  );
-  for (const p of probes) assertUnavailable(p);
-  assert.ok(whileReadOnly.length > 0, 'the load ran while the database was read-only');
-  for (const o of whileReadOnly) assertUnavailable(o);
-  assertOnly200Or503(outcomes, REQUEST_TIMEOUT_MS);
-  assert.ok(afterRecovery.length > 0 && count(afterRecovery, 200) === afterRecovery.length, `after recovery: ${summary}`);
-  assert.deepEqual(verdict.notProcessed, [], summary);
-  assert.deepEqual(verdict.missingLeads, [], summary);
-  assert.equal(verdict.half, 0, 'events without their body');
+  assert.ok(running(serve.child), `serve exited\n${serve.tail()}`);
+  assertRefusedDuringFault(before, probes, whileReadOnly, 'the fault', 'read-only');
+  assertRecovered(recovery, summary);
 });

@@ -7,15 +7,15 @@
 // Nothing here measures speed: the deadlines only bound how long the test waits. The phases'
 // durations are printed (as test diagnostics) with the summary line.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
-import { BIN, freePort, ROOT } from '../helpers/cli.js';
+import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { EVENT_SCOPE, EVENT_TYPE, EVENTS_URL, VIN_1 } from '../helpers/events.js';
+import { type Answer, killHard, running, type ServiceProcess, serviceClient, startService } from '../helpers/service-process.js';
 import { basic } from '../helpers/suite.js';
 
 const HOST = '127.0.0.1';
@@ -31,6 +31,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const USERNAME = 'scale-partner';
 const PASSWORD = 'scale-out-pass-1';
 const AUTH = basic(USERNAME, PASSWORD);
+/** HTTP through node:http (keep-alive agents for the load); every request carries the partner's credentials. */
+const { request, waitReady } = serviceClient({ host: HOST, auth: AUTH, timeoutMs: REQUEST_TIMEOUT_MS, startTimeoutMs: START_TIMEOUT_MS });
 /** The partner's own id for dealer d-1 (the integration's dealer map translates it). */
 const PARTNER_DEALER_ID = 'SCALE-77';
 
@@ -79,13 +81,7 @@ function eventBody(n: number): string {
 // Child processes: output is always drained (only a tail is kept, for failure messages), and
 // every worker's "event processed" log lines are counted per worker.
 
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  /** Settles when the process has exited. */
-  readonly exited: Promise<void>;
-  /** The last lines of stdout and stderr. */
-  tail(): string;
+interface Proc extends ServiceProcess {
   /** Request ids this process logged as PROCESSED (workers, LOG_LEVEL=debug). */
   readonly processed: Set<string>;
   /** "lease lost" log lines (the worker's outcome was not written; another worker owned the event). */
@@ -94,92 +90,23 @@ interface Proc {
   started: boolean;
 }
 
-const TAIL_LINES = 40;
-const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
-
 function startProcess(name: string, args: readonly string[], env: Record<string, string>): Proc {
-  const { NODE_TEST_CONTEXT: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const proc: Proc = {
-    name,
-    child,
-    exited: new Promise<void>((resolve) => child.once('exit', () => resolve())),
-    tail: () => `--- ${name} (pid ${child.pid}, exit ${child.exitCode ?? child.signalCode ?? 'running'}) ---\n${lines.join('\n')}`,
-    processed: new Set(),
-    leaseLost: 0,
-    started: false,
-  };
   const onLine = (line: string) => {
     if (line.includes('"msg":"event processed"')) {
       const entry = JSON.parse(line) as { requestId?: string; status?: string };
       if (entry.status === 'PROCESSED' && entry.requestId) proc.processed.add(entry.requestId);
-      return; // One line per event: not worth keeping in the tail.
+      return false; // One line per event: not worth keeping in the tail.
     }
     if (line.includes('"msg":"lease lost')) proc.leaseLost++;
     if (line.includes('"msg":"worker started"')) proc.started = true;
-    lines.push(line);
-    if (lines.length > TAIL_LINES) lines.shift();
+    return true;
   };
-  for (const stream of [child.stdout, child.stderr]) {
-    let partial = '';
-    stream?.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) if (line !== '') onLine(line);
-    });
-    stream?.on('end', () => {
-      if (partial !== '') onLine(partial);
-    });
-  }
-  child.on('error', (err) => lines.push(`spawn error: ${err.message}`));
-  return proc;
-}
-
-async function killHard(proc: Proc): Promise<void> {
-  if (running(proc.child)) proc.child.kill('SIGKILL');
-  await proc.exited;
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP through node:http with keep-alive agents.
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-function request(port: number, agent: http.Agent | false, method: string, path: string, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { authorization: AUTH };
-    if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
-    }
-    const req = http.request({ host: HOST, port, method, path, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
+  const proc: Proc = Object.assign(startService(name, args, env, { onLine }), {
+    processed: new Set<string>(),
+    leaseLost: 0,
+    started: false,
   });
-}
-
-async function waitReady(proc: Proc, port: number): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (!running(proc.child)) throw new Error(`${proc.name} exited before /readyz answered 200\n${proc.tail()}`);
-    try {
-      if ((await request(port, false, 'GET', '/readyz')).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error(`${proc.name}: GET /readyz did not answer 200 within ${START_TIMEOUT_MS} ms\n${proc.tail()}`);
+  return proc;
 }
 
 async function waitWorkerStarted(proc: Proc): Promise<void> {
