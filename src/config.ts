@@ -3,7 +3,10 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
-export type DatabaseConfig = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; readonly url: string };
+export type DatabaseConfig =
+  | { readonly dialect: 'sqlite'; readonly path: string }
+  /** poolSize: PG_POOL_SIZE, the most connections each pool opens (one pool per thread). */
+  | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize?: number };
 
 export interface Config {
   readonly port: number;
@@ -116,6 +119,12 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseConfig {
   throw new ConfigError('DATABASE_URL: expected sqlite:PATH, postgres://… or postgresql://…');
 }
 
+/** PG_POOL_SIZE applies to PostgreSQL only (default 10 per pool). */
+function withPoolSize(database: DatabaseConfig, env: Env): DatabaseConfig {
+  const poolSize = integer(env, 'PG_POOL_SIZE', 10, 1, 1000);
+  return database.dialect === 'postgres' ? { ...database, poolSize } : database;
+}
+
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
@@ -178,7 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
-    database: Object.freeze(parseDatabaseUrl(env.DATABASE_URL)),
+    database: Object.freeze(withPoolSize(parseDatabaseUrl(env.DATABASE_URL), env)),
     logLevel,
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     provisioningPollMs: integer(env, 'PROVISIONING_POLL_MS', 500, 50, 60_000),

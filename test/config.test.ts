@@ -18,11 +18,28 @@ describe('config', () => {
   test('DATABASE_URL selects the dialect', () => {
     assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database, { dialect: 'sqlite', path: '/tmp/x.db' });
     assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:rel/x.db' }).database, { dialect: 'sqlite', path: resolve('rel/x.db') });
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database, { dialect: 'postgres', url: 'postgres://u@h/db' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database, {
+      dialect: 'postgres',
+      url: 'postgres://u@h/db',
+      poolSize: 10,
+    });
     assert.deepEqual(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).database, {
       dialect: 'postgres',
       url: 'postgresql://u@h/db',
+      poolSize: 10,
     });
+  });
+
+  test('PG_POOL_SIZE sizes each PostgreSQL pool; bad values fail at start', () => {
+    const db = loadConfig({ DATABASE_URL: 'postgres://u@h/db', PG_POOL_SIZE: '25' }).database;
+    assert.equal(db.dialect === 'postgres' && db.poolSize, 25);
+    assert.deepEqual(loadConfig({ PG_POOL_SIZE: '25', DATABASE_URL: 'sqlite:/tmp/x.db' }).database, {
+      dialect: 'sqlite',
+      path: '/tmp/x.db',
+    });
+    for (const bad of ['0', '1001', 'ten', '-1']) {
+      assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db', PG_POOL_SIZE: bad }), /PG_POOL_SIZE/, bad);
+    }
   });
 
   test('the contract names are read', () => {

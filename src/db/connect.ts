@@ -136,7 +136,7 @@ export function connect(config: DatabaseConfig, options: ConnectOptions = {}): D
   }
   const pool = new (loadPg().Pool)({
     connectionString: config.url,
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? config.poolSize ?? 10,
     types: pgTypes,
     // Durability: never acknowledge before the commit is flushed, whatever the server default is.
     options: '-c synchronous_commit=on',
