@@ -1,15 +1,2 @@
-// What every admin route shares in its schema: the error envelope, the tag and the security.
-
-/** The plain envelope every admin error is answered in. */
-export const adminErrorSchema = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } },
-    },
-  },
-} as const;
-
-/** Error responses of an admin route. */
-export const adminErrors = { '4xx': adminErrorSchema, '5xx': adminErrorSchema } as const;
+// What every admin route shares in its schema: errors in the plain envelope.
+export { plainErrorSchema as adminErrorSchema, plainErrors as adminErrors } from '../http/error-schemas.js';

@@ -73,7 +73,13 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
 
   app.delete(
     '/console/session',
-    { schema: { ...common, summary: 'Sign out of the console: clears the session cookie', response: { ...errors } } },
+    {
+      schema: {
+        ...common,
+        summary: 'Sign out of the console: clears the session cookie',
+        response: { 204: { type: 'null', description: 'Signed out (the cookie is cleared)' }, ...errors },
+      },
+    },
     async (request, reply) => {
       reply.header('set-cookie', sessionCookieHeader(null, secure(request)));
       request.outcome = { console: 'signed out' };

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { AppError } from '../errors.js';
 import type { WorkerHeartbeat } from '../metrics/heartbeat.js';
+import { plainErrors } from './error-schemas.js';
 
 const statusSchema = {
   type: 'object',
@@ -23,7 +24,7 @@ export default async function healthRoutes(app: FastifyInstance, opts: HealthRou
     '/healthz',
     {
       config: { envelope: 'plain', admission: 'always' },
-      schema: { tags: ['health'], summary: 'The process is up', response: { 200: statusSchema } },
+      schema: { tags: ['health'], summary: 'The process is up', response: { 200: statusSchema, ...plainErrors } },
     },
     async () => ({ status: 'ok' }),
   );
@@ -34,7 +35,7 @@ export default async function healthRoutes(app: FastifyInstance, opts: HealthRou
       schema: {
         tags: ['health'],
         summary: 'The database is reachable and the in-process pipeline worker is not stuck',
-        response: { 200: statusSchema },
+        response: { 200: statusSchema, ...plainErrors },
       },
     },
     async (request) => {

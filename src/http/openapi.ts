@@ -3,13 +3,31 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+/** `POST /admin/v1/events/:requestId/replay` → `postAdminV1EventsRequestIdReplay`. */
+export function operationIdOf(method: string, url: string): string {
+  const words = url.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 0);
+  return [method.toLowerCase(), ...words.map((w) => w[0]?.toUpperCase() + w.slice(1))].join('');
+}
+
 export default fp(
   async function openapi(app: FastifyInstance, opts: { version: string }) {
     await app.register(swagger, {
+      // Every operation gets a stable operationId (client generators name methods after it) and
+      // an explicit `security`: routes that declare none are public (health, metrics, console).
+      transform: ({ schema, url, route }) => ({
+        url,
+        schema: {
+          ...schema,
+          operationId: schema?.operationId ?? operationIdOf(String(route.method), url),
+          security: schema?.security ?? [],
+        },
+      }),
       openapi: {
         openapi: '3.0.3',
+        servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start on this machine (PORT, HOST)' }],
         info: {
           title: 'dealer-gateway',
+          license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
           version: opts.version,
           description: 'Partner integration API: Leads v2 and vehicle service chat summary events. See docs/api.md.',
         },

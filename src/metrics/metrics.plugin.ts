@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Database } from '../db/schema.js';
+import { plainErrors } from '../http/error-schemas.js';
 import { readBacklog } from './backlog.js';
 import { stuckAfterMs, WorkerHeartbeat } from './heartbeat.js';
 import { createMetrics } from './metrics.js';
@@ -60,6 +61,7 @@ export default fp(
               description: 'Every metric with its HELP and TYPE (docs/operations.md, "Metrics")',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            ...plainErrors,
           },
         },
       },

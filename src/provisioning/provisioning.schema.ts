@@ -37,7 +37,9 @@ export const provisioningFileSchema = {
             additionalProperties: false,
             required: ['requestsPerSecond', 'burst'],
             properties: {
-              requestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 },
+              // minimum, not exclusiveMinimum: OpenAPI 3.0 (the admin routes' document) reads the
+              // latter as a boolean.
+              requestsPerSecond: { type: 'number', minimum: 0.001, maximum: 1_000_000 },
               burst: { type: 'integer', minimum: 1, maximum: 1_000_000 },
             },
           },
