@@ -6,7 +6,38 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import { describeDatabase } from './db/describe.js';
 import { loggerOptions } from './logger.js';
+import { VERSION } from './version.js';
+
+/** host:port as bound (PORT=0 picks a free port), from the listening socket. */
+function boundAddress(app: FastifyInstance, config: Config): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return address ?? `${config.host}:${config.port}`;
+  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
+
+/**
+ * One info line saying what started (version, database without credentials, worker, address),
+ * and a warning when no partner (subscriber) is provisioned: every request would get a 401.
+ */
+async function logStartup(app: FastifyInstance, config: Config, log: Logger): Promise<void> {
+  const listen = boundAddress(app, config);
+  log.info(
+    { version: VERSION, database: describeDatabase(config.database), worker: config.workerEnabled, listen },
+    `dealer-gateway ${VERSION} listening on ${listen}`,
+  );
+  try {
+    const row = await app.db
+      .selectFrom('subscribers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst();
+    if (Number(row?.n ?? 0) === 0)
+      log.warn('no partner (subscriber) is provisioned: every partner request gets 401; see "dealer-gateway apply"');
+  } catch (err) {
+    log.warn({ err }, 'could not count the provisioned partners');
+  }
+}
 
 /**
  * Graceful stop: new requests get a 503 (load-shedding.ts), in-flight requests finish, the
@@ -71,5 +102,6 @@ export async function runServer(config: Config): Promise<number> {
     await app.close().catch((closeErr: unknown) => log.error({ err: closeErr }, 'error while closing after a failed start'));
     return 1;
   }
+  await logStartup(app, config, log);
   return stopped;
 }

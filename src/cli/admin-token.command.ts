@@ -3,7 +3,8 @@ import { loadConfig } from '../config.js';
 import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Command } from './command.js';
-import { parseCommandArgs } from './command.js';
+import { parseCommandArgs, UsageError } from './command.js';
+import { announceDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway admin-token --rotate
 
@@ -17,11 +18,9 @@ export const adminTokenCommand: Command = {
   help,
   async run(args) {
     const { values } = parseCommandArgs(args, { rotate: { type: 'boolean' } }, help);
-    if (!values.rotate) {
-      process.stderr.write(`${help}\n`);
-      return 2;
-    }
+    if (!values.rotate) throw new UsageError('expected --rotate');
     const config = loadConfig();
+    announceDatabase(config);
     const db = connect(config.database);
     try {
       const outcome = await migrateToLatest(db.kysely);

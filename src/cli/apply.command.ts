@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
 import { type ApplyReport, applyProvisioning } from '../provisioning/provisioning.service.js';
 import { ProvisioningError } from '../provisioning/provisioning.validate.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
+import { openCliDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway apply FILE
 
@@ -33,20 +33,20 @@ export const applyCommand: Command = {
   help,
   async run(args) {
     const { positionals } = parseCommandArgs(args, {}, help);
-    if (positionals.length !== 1) throw new UsageError(`expected exactly one FILE\n\n${help}`);
+    if (positionals.length !== 1) throw new UsageError('expected exactly one FILE');
     const path = positionals[0] as string;
     let doc: unknown;
     try {
       doc = JSON.parse(await readFile(path, 'utf8'));
     } catch (err) {
-      throw new UsageError(`${path}: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
+      throw new Error(`${path}: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
     }
-    const db = await openDatabase(loadConfig());
+    const db = await openCliDatabase(loadConfig());
     try {
       process.stdout.write(`${formatReport(await applyProvisioning(db.kysely, doc))}\n`);
       return 0;
     } catch (err) {
-      if (err instanceof ProvisioningError) throw new UsageError(`${path}: ${err.message}`);
+      if (err instanceof ProvisioningError) throw new Error(`${path}: ${err.message}`);
       throw err;
     } finally {
       await db.close();

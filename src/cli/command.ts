@@ -7,17 +7,23 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
+/**
+ * A mistake in the command line (unknown option, missing argument, …): main.ts prints the
+ * message on one line, then the command's usage, and exits 2. Other errors exit 1.
+ */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
 type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
-/** node:util parseArgs, with its errors turned into a usage message. */
-export function parseCommandArgs<O extends ParseArgsOptions>(args: string[], options: O, help: string) {
+/** node:util parseArgs, with its errors turned into a one-line usage error. */
+export function parseCommandArgs<O extends ParseArgsOptions>(args: string[], options: O, _help?: string) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n\n${help}`);
+    const message = err instanceof Error ? err.message : String(err);
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown ? `unknown option ${unknown[1]}` : (message.split('\n')[0] ?? message));
   }
 }

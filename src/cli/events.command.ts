@@ -1,4 +1,3 @@
-import { openDatabase } from '../app.js';
 import { loadConfig } from '../config.js';
 import { type EventFilter, whereEvents } from '../events/event.filter.js';
 import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
@@ -6,6 +5,7 @@ import { findEvent } from '../events/event.repository.js';
 import { countReplayable, replayEvents } from '../events/replay.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
+import { openCliDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway events <list|show|replay> [options]
 
@@ -26,7 +26,11 @@ Filters (list, replay):
   --since TIME         received at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)
   --until TIME         received before TIME
   --limit N            list at most N events (default 50)
-  --dry-run            replay: only count what would be replayed`;
+  --dry-run            replay: only count what would be replayed
+  --json               list, show: print one JSON document (list: an array; show: an object)
+
+The database in use is named on stderr first ("database: …"). list and show only read: they
+refuse to create a missing SQLite file (exit 1).`;
 
 const options = {
   'request-id': { type: 'string', multiple: true },
@@ -41,7 +45,21 @@ const options = {
   until: { type: 'string' },
   limit: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
+
+/** An event as printed by show and list --json: times as ISO 8601. */
+function printable(e: ReturnType<typeof eventFromRow>) {
+  return { ...e, receivedAt: new Date(e.receivedAt).toISOString(), processedAt: e.processedAt && new Date(e.processedAt).toISOString() };
+}
+
+const COLUMNS = ['RECEIVED AT', 'REQUEST ID', 'STATUS', 'SUBSCRIBER', 'DEALER', 'CODES'] as const;
+
+/** Rows of cells as aligned columns (two spaces apart, the last one not padded). */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
+}
 
 function time(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -75,26 +93,22 @@ export const eventsCommand: Command = {
     };
     const limit = values.limit === undefined ? 50 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: expected a positive whole number');
-    if (action !== 'list' && action !== 'show' && action !== 'replay') throw new UsageError(help);
+    if (action === undefined) throw new UsageError('expected an action: list, show or replay');
+    if (action !== 'list' && action !== 'show' && action !== 'replay')
+      throw new UsageError(`unknown action "${action}" (expected list, show or replay)`);
+    if (action === 'show' && rest.length !== 1) throw new UsageError('show: expected one REQUEST_ID');
+    if (values.json && action === 'replay') throw new UsageError('--json: only for list and show');
 
-    const db = await openDatabase(loadConfig());
+    const db = await openCliDatabase(loadConfig(), { readOnly: action !== 'replay' });
     const out = (line: string) => process.stdout.write(`${line}\n`);
     try {
       if (action === 'show') {
-        if (rest.length !== 1) throw new UsageError('events show: expected one REQUEST_ID');
         const row = await findEvent(db.kysely, rest[0] as string);
         if (!row) {
-          out(`no event ${rest[0]}`);
+          (values.json ? process.stderr : process.stdout).write(`no event ${rest[0]}\n`);
           return 1;
         }
-        const e = eventFromRow(row);
-        out(
-          JSON.stringify(
-            { ...e, receivedAt: new Date(e.receivedAt).toISOString(), processedAt: e.processedAt && new Date(e.processedAt).toISOString() },
-            null,
-            2,
-          ),
-        );
+        out(JSON.stringify(printable(eventFromRow(row)), null, 2));
         return 0;
       }
       if (action === 'list') {
@@ -103,13 +117,20 @@ export const eventsCommand: Command = {
           .orderBy('received_at', 'desc')
           .limit(limit)
           .execute();
-        for (const row of rows) {
-          const e = eventFromRow({ ...row, raw_body: null });
-          const codes = [...e.errors.map((x) => x.errorCode), ...e.warnings.map((w) => w.warningCode)].join(',');
-          out(
-            `${new Date(e.receivedAt).toISOString()}  ${e.requestId}  ${e.status.padEnd(9)}  ${e.subscriber}  ${e.dealerUuid ?? '-'}  ${codes}`,
-          );
+        const events = rows.map((row) => eventFromRow({ ...row, raw_body: null }));
+        if (values.json) {
+          out(JSON.stringify(events.map(printable), null, 2));
+          return 0;
         }
+        const cells = events.map((e) => [
+          new Date(e.receivedAt).toISOString(),
+          e.requestId,
+          e.status,
+          e.subscriber,
+          e.dealerUuid ?? '-',
+          [...e.errors.map((x) => x.errorCode), ...e.warnings.map((w) => w.warningCode)].join(','),
+        ]);
+        for (const line of table([COLUMNS, ...cells])) out(line.trimEnd());
         out(`${rows.length} event(s)`);
         return 0;
       }

@@ -1,6 +1,6 @@
 import { hashPassword } from '../auth/password.js';
 import type { Command } from './command.js';
-import { parseCommandArgs, UsageError } from './command.js';
+import { parseCommandArgs } from './command.js';
 
 const help = `Usage: dealer-gateway hash-password < password.txt
 
@@ -20,7 +20,7 @@ export const hashPasswordCommand: Command = {
   async run(args) {
     parseCommandArgs(args, {}, help);
     const password = (await readStdin()).split(/\r?\n/)[0] ?? '';
-    if (password.length < 8) throw new UsageError('password must be at least 8 characters');
+    if (password.length < 8) throw new Error('password must be at least 8 characters');
     process.stdout.write(`${await hashPassword(password)}\n`);
     return 0;
   },

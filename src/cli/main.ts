@@ -1,8 +1,10 @@
 // `dealer-gateway <command>`: each command parses its own flags, loads the config from the
 // environment and calls services (never HTTP routes). Returns the process exit code.
+
+import { VERSION } from '../version.js';
 import { adminTokenCommand } from './admin-token.command.js';
 import { applyCommand } from './apply.command.js';
-import type { Command } from './command.js';
+import { type Command, UsageError } from './command.js';
 import { eventsCommand } from './events.command.js';
 import { hashPasswordCommand } from './hash-password.command.js';
 import { migrateCommand } from './migrate.command.js';
@@ -23,6 +25,7 @@ function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return [
     'Usage: dealer-gateway <command> [options]',
+    '       dealer-gateway --version',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -36,12 +39,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 1 : 0;
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`Unknown command "${name}".\n\n${usage()}\n`);
-    return 1;
+    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`;
+    process.stderr.write(`dealer-gateway: ${what}\n\n${usage()}\n`);
+    return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.help}\n`);
@@ -50,7 +58,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof UsageError) {
+      process.stderr.write(`dealer-gateway ${command.name}: ${err.message}\n\n${command.help}\n`);
+      return 2;
+    }
+    process.stderr.write(`dealer-gateway ${command.name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
 }

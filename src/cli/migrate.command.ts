@@ -3,6 +3,7 @@ import { connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Command } from './command.js';
 import { parseCommandArgs } from './command.js';
+import { announceDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway migrate
 
@@ -15,7 +16,9 @@ export const migrateCommand: Command = {
   help,
   async run(args) {
     parseCommandArgs(args, {}, help);
-    const db = connect(loadConfig().database);
+    const config = loadConfig();
+    announceDatabase(config);
+    const db = connect(config.database);
     try {
       const outcome = await migrateToLatest(db.kysely);
       for (const name of outcome.applied) process.stdout.write(`applied ${name}\n`);

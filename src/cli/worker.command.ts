@@ -1,5 +1,4 @@
 import pino from 'pino';
-import { openDatabase } from '../app.js';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { loadConfig } from '../config.js';
 import { listenForEvents } from '../db/event-notifications.js';
@@ -8,6 +7,7 @@ import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
 import type { Command } from './command.js';
 import { parseCommandArgs } from './command.js';
+import { openCliDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway worker
 
@@ -32,7 +32,7 @@ export const workerCommand: Command = {
     parseCommandArgs(args, {}, help);
     const config = loadConfig();
     const log = pino(loggerOptions(config.logLevel));
-    const db = await openDatabase(config);
+    const db = await openCliDatabase(config);
     const directory = new SubscriberDirectory(db.kysely);
     await directory.refresh(true);
     directory.start(config.provisioningPollMs, (err) => log.warn({ err }, 'provisioning refresh failed'));

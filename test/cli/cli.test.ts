@@ -1,17 +1,18 @@
 // The `dealer-gateway` command line, run for real as a child process: exit codes, usage texts,
 // `migrate`, `apply`, `hash-password`, and a smoke test of `serve` with a graceful SIGTERM.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { openDatabase } from '../../src/app.js';
 import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { exited, freePort, isRunning, killAll, ROOT, run, show, start } from '../helpers/cli.js';
-import { createTestDatabase, testDialects } from '../helpers/databases.js';
+import { ADMIN_POSTGRES_URL, createTestDatabase, testDialects } from '../helpers/databases.js';
 
 const DEMO = join(ROOT, 'examples', 'demo.json');
 const DEMO_DOC = JSON.parse(readFileSync(DEMO, 'utf8')) as {
@@ -26,6 +27,49 @@ const DEMO_COUNTS = {
   vehicles: DEMO_DOC.customers.reduce((n, c) => n + (c.vehicles?.length ?? 0), 0),
 };
 const COMMANDS = ['serve', 'migrate', 'apply', 'hash-password'] as const;
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** The JSON log lines of a service's stdout (other lines are skipped). */
+function logLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The startup line of `serve`: the info line that carries the version. */
+function startupLine(stdout: string): Record<string, unknown> {
+  const line = logLines(stdout).find((l) => l.level === 30 && 'version' in l && 'listen' in l);
+  assert.ok(line, `no startup line in\n${stdout}`);
+  return line;
+}
+
+/** Runs SQL as the test PostgreSQL administrator. */
+async function pgAdmin(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls GET /healthz until it answers 200, or fails after 10 s (or when the server exits). */
+async function awaitHealthy(server: ReturnType<typeof start>, base: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && isRunning(server)) {
+    try {
+      const res = await fetch(`${base}/healthz`);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`GET /healthz did not answer 200 within 10 s\nstdout: ${server.output.stdout}\nstderr: ${server.output.stderr}`);
+}
 
 /** A database nothing has touched yet (not migrated), and how to remove it. */
 async function freshDatabase(dialect: Dialect): Promise<{ url: string; drop: () => Promise<void> }> {
@@ -53,11 +97,21 @@ describe('cli: usage', { concurrency: 4 }, () => {
     assert.equal(r.stderr, '');
   });
 
-  test('no command prints the usage and exits 1', async () => {
+  test('no command prints the usage and exits 0', async () => {
     const r = await run([], env);
-    assert.equal(r.code, 1, show(r));
-    assert.match(r.stdout + r.stderr, /Usage: dealer-gateway <command>/);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stdout, /^Usage: dealer-gateway <command>/);
+    assert.equal(r.stderr, '');
   });
+
+  for (const flag of ['--version', '-v']) {
+    test(`${flag} prints the version and exits 0`, async () => {
+      const r = await run([flag], env);
+      assert.equal(r.code, 0, show(r));
+      assert.equal(r.stdout, `${VERSION}\n`);
+      assert.equal(r.stderr, '');
+    });
+  }
 
   for (const name of COMMANDS) {
     test(`${name} --help prints its usage and exits 0`, async () => {
@@ -68,25 +122,70 @@ describe('cli: usage', { concurrency: 4 }, () => {
     });
   }
 
-  test('an unknown command exits 1, naming it, with the usage on stderr', async () => {
+  test('an unknown command exits 2: one line naming it, then the usage, on stderr', async () => {
     const r = await run(['frobnicate'], env);
-    assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, /Unknown command "frobnicate"/);
-    assert.match(r.stderr, /Usage: dealer-gateway <command>/);
+    assert.equal(r.code, 2, show(r));
+    const [first, blank, ...usage] = r.stderr.split('\n');
+    assert.equal(first, 'dealer-gateway: unknown command "frobnicate"');
+    assert.equal(blank, '');
+    assert.match(usage.join('\n'), /^Usage: dealer-gateway <command>/);
     assert.equal(r.stdout, '');
   });
 
-  test('an unknown option exits 1 with the command usage', async () => {
-    const r = await run(['migrate', '--bogus'], env);
-    assert.equal(r.code, 1, show(r));
-    assert.match(r.stderr, /--bogus/);
-    assert.match(r.stderr, /Usage: dealer-gateway migrate/);
+  test('an unknown top-level option exits 2 naming it', async () => {
+    const r = await run(['--frob'], env);
+    assert.equal(r.code, 2, show(r));
+    assert.equal(r.stderr.split('\n')[0], 'dealer-gateway: unknown option --frob');
   });
 
-  test('apply without a FILE exits 1 with its usage', async () => {
+  for (const [command, option] of [
+    ['migrate', '--bogus'],
+    ['events', '--colour'],
+    ['serve', '--port'],
+  ] as const) {
+    test(`${command} ${option}: an unknown option exits 2, one line naming it, then the command usage`, async () => {
+      const r = await run([command, option], env);
+      assert.equal(r.code, 2, show(r));
+      const [first, blank, ...usage] = r.stderr.split('\n');
+      assert.equal(first, `dealer-gateway ${command}: unknown option ${option}`);
+      assert.equal(blank, '');
+      assert.match(usage.join('\n'), new RegExp(`^Usage: dealer-gateway ${command}\\b`));
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  test('apply without a FILE is a usage error: exit 2, one line, then its usage', async () => {
     const r = await run(['apply'], env);
-    assert.equal(r.code, 1, show(r));
+    assert.equal(r.code, 2, show(r));
+    assert.equal(r.stderr.split('\n')[0], 'dealer-gateway apply: expected exactly one FILE');
     assert.match(r.stderr, /Usage: dealer-gateway apply FILE/);
+  });
+
+  for (const action of ['list', 'show']) {
+    test(`events ${action} refuses to create a missing SQLite file (exit 1, naming it and DATABASE_URL)`, async () => {
+      const missing = join(dir, `missing-${action}`, 'events.db');
+      const r = await run(['events', action, ...(action === 'show' ? ['some-id'] : [])], { DATABASE_URL: `sqlite:${missing}` });
+      assert.equal(r.code, 1, show(r));
+      assert.equal(r.stdout, '');
+      const lines = r.stderr.trimEnd().split('\n');
+      assert.equal(lines[0], `database: sqlite ${missing}`);
+      assert.equal(lines.length, 2, 'one line of error after the database line');
+      assert.ok(lines[1]?.includes(missing), show(r));
+      assert.match(lines[1] ?? '', /DATABASE_URL/);
+      assert.equal(existsSync(missing), false, 'no file created');
+      assert.equal(existsSync(join(dir, `missing-${action}`)), false, 'no directory created');
+    });
+  }
+
+  test('events list against a PostgreSQL it cannot reach exits 1 naming DATABASE_URL', async () => {
+    const port = await freePort();
+    const r = await run(['events', 'list'], { DATABASE_URL: `postgres://nobody-here@127.0.0.1:${port}/nowhere` });
+    assert.equal(r.code, 1, show(r));
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines[0], `database: postgres 127.0.0.1:${port}/nowhere`);
+    assert.match(lines[1] ?? '', /^dealer-gateway events: cannot reach .*DATABASE_URL/);
+    assert.ok(!r.stderr.includes('nobody-here'), 'the user name is not shown');
   });
 
   test('apply of a file that does not exist exits 1 naming the file', async () => {
@@ -158,6 +257,14 @@ for (const dialect of testDialects()) {
     test('migrate on a fresh database applies the migrations and exits 0; again, it is up to date', async () => {
       const first = await run(['migrate'], env());
       assert.equal(first.code, 0, show(first));
+      const where = new URL(url.replace(/^sqlite:/, 'file:'));
+      assert.equal(
+        first.stderr.split('\n')[0],
+        dialect === 'sqlite'
+          ? `database: ${url.replace(/^sqlite:/, 'sqlite ')}`
+          : `database: postgres ${where.hostname}:${where.port || 5432}${where.pathname}`,
+      );
+      assert.ok(dialect === 'sqlite' || !first.stderr.includes(`${where.username}@`), 'no user name');
       assert.match(first.stdout, /^applied 0001_foundation$/m);
       const second = await run(['migrate'], env());
       assert.equal(second.code, 0, show(second));
@@ -221,25 +328,39 @@ for (const dialect of testDialects()) {
         await db.close();
       }
 
+      // PostgreSQL: as a user of its own (password-less), whose name must not be logged.
+      const role = `dg_cli_user_${process.pid}`;
+      let serveUrl = url;
+      if (dialect === 'postgres') {
+        await pgAdmin(`DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN SUPERUSER`);
+        const u = new URL(url);
+        u.username = role;
+        u.password = '';
+        serveUrl = u.toString();
+      }
       const port = await freePort();
-      const server = start(['serve'], { DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1' });
+      const server = start(['serve'], { DATABASE_URL: serveUrl, PORT: String(port), HOST: '127.0.0.1' });
       const exit = exited(server);
       exit.catch(() => {}); // Awaited below; if an assertion fails first, `after` kills the server.
       const base = `http://127.0.0.1:${port}`;
+      await awaitHealthy(server, base);
 
-      const deadline = Date.now() + 10_000;
-      let healthy = false;
-      while (!healthy && Date.now() < deadline && isRunning(server)) {
-        try {
-          const res = await fetch(`${base}/healthz`);
-          healthy = res.status === 200;
-          await res.arrayBuffer();
-        } catch {
-          // Not listening yet.
-        }
-        if (!healthy) await new Promise((resolve) => setTimeout(resolve, 100));
+      const started = startupLine(server.output.stdout);
+      assert.equal(started.version, VERSION);
+      assert.equal(started.worker, true);
+      assert.equal(started.listen, `127.0.0.1:${port}`);
+      if (dialect === 'sqlite') {
+        assert.deepEqual(started.database, { kind: 'sqlite', path: url.slice('sqlite:'.length) });
+      } else {
+        const u = new URL(url);
+        assert.deepEqual(started.database, { kind: 'postgres', host: u.hostname, port: Number(u.port || 5432), name: u.pathname.slice(1) });
+        assert.ok(!server.output.stdout.includes(role), `the user name is not logged\n${server.output.stdout}`);
+        assert.ok(!server.output.stderr.includes(role), 'nor on stderr');
       }
-      assert.ok(healthy, `GET /healthz did not answer 200 within 10 s\nstdout: ${server.output.stdout}\nstderr: ${server.output.stderr}`);
+      assert.ok(
+        !logLines(server.output.stdout).some((l) => l.level === 40 && /no partner/.test(String(l.msg))),
+        'partners are provisioned: no warning',
+      );
 
       const res = await fetch(`${base}/leads/v2/dealer/d-1`, {
         method: 'POST',
@@ -271,6 +392,47 @@ for (const dialect of testDialects()) {
       // The service logs went to stdout; credentials are not among them.
       assert.ok(!result.stdout.includes('s3cret-pass'), 'no password in the service logs');
       assert.ok(!result.stdout.includes(Buffer.from('acme-ai:s3cret-pass').toString('base64')), 'no credentials in the service logs');
+      if (dialect === 'postgres') await pgAdmin(`DROP ROLE IF EXISTS ${role}`);
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+
+describe('cli: serve without partners [sqlite]', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dg-cli-serve-'));
+  });
+  after(() => {
+    killAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('serve logs the bound address (PORT=0), worker off, and warns that no partner is provisioned', async () => {
+    const path = join(dir, 'empty.db');
+    const server = start(['serve'], { DATABASE_URL: `sqlite:${path}`, PORT: '0', HOST: '127.0.0.1', WORKER_ENABLED: 'false' });
+    const exit = exited(server);
+    exit.catch(() => {});
+    const deadline = Date.now() + 10_000;
+    while (!/"listen"/.test(server.output.stdout) && Date.now() < deadline && isRunning(server)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const started = startupLine(server.output.stdout);
+    assert.equal(started.version, VERSION);
+    assert.equal(started.worker, false);
+    assert.deepEqual(started.database, { kind: 'sqlite', path });
+    const listen = String(started.listen);
+    assert.match(listen, /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(listen, '127.0.0.1:0', 'the port actually bound');
+    await awaitHealthy(server, `http://${listen}`);
+    // The warning follows the startup line.
+    const warnDeadline = Date.now() + 5_000;
+    while (!/no partner/.test(server.output.stdout) && Date.now() < warnDeadline) await new Promise((r) => setTimeout(r, 50));
+    const warning = logLines(server.output.stdout).find((l) => l.level === 40 && /no partner/.test(String(l.msg)));
+    assert.ok(warning, server.output.stdout);
+    assert.ok(server.kill('SIGTERM'));
+    const result = await exit;
+    assert.equal(result.code, 0, show(result));
+  });
+});

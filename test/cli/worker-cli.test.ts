@@ -84,14 +84,59 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
   test('events list: every event, newest first, with status, subscriber, dealer and codes', async () => {
     const r = await run(['events', 'list']);
     assert.equal(r.code, 0, show(r));
+    assert.equal(r.stderr, `database: sqlite ${join(dir, 'cli.db')}\n`, 'names the database on stderr');
     const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines.at(-1), '2 event(s)');
+    const [header] = lines;
+    assert.match(header ?? '', /^RECEIVED AT {2,}REQUEST ID {2,}STATUS {2,}SUBSCRIBER {2,}DEALER {2,}CODES$/);
     const processed = lines.find((l) => l.includes(processedId));
     const rejected = lines.find((l) => l.includes(rejectedId));
-    assert.ok(processed && rejected, r.stdout);
-    assert.match(processed, /^\d{4}-\d{2}-\d{2}T\S+Z {2}\S+ {2}PROCESSED {2}multi-partner {2}d-1 {2}$/);
-    assert.match(rejected, / {2}REJECTED {3}multi-partner {2}- {2}DEALER_NOT_MAPPED$/);
+    assert.ok(header && processed && rejected, r.stdout);
+    assert.match(processed, /^\d{4}-\d{2}-\d{2}T\S+Z {2}\S+ {2}PROCESSED {2}multi-partner {2}d-1$/);
+    assert.match(rejected, / {2}REJECTED {3}multi-partner {2}- {7}DEALER_NOT_MAPPED$/);
+    // Every column name starts where its values do.
+    const at = (line: string, value: string) => line.indexOf(value);
+    assert.equal(at(header, 'REQUEST ID'), at(processed, processedId));
+    assert.equal(at(header, 'STATUS'), at(processed, 'PROCESSED'));
+    assert.equal(at(header, 'STATUS'), at(rejected, 'REJECTED'));
+    assert.equal(at(header, 'SUBSCRIBER'), at(processed, 'multi-partner'));
+    assert.equal(at(header, 'DEALER'), at(processed, 'd-1'));
+    assert.equal(at(header, 'DEALER'), at(rejected, ' - ') + 1);
+    assert.equal(at(header, 'CODES'), at(rejected, 'DEALER_NOT_MAPPED'));
     assert.ok(lines.indexOf(rejected) < lines.indexOf(processed), 'newest first');
+  });
+
+  test('events list --json: one JSON array on stdout, newest first, no bodies', async () => {
+    const r = await run(['events', 'list', '--json']);
+    assert.equal(r.code, 0, show(r));
+    assert.match(r.stderr, /^database: sqlite /);
+    const listed = JSON.parse(r.stdout) as { requestId: string; status: string; rawBody: unknown; receivedAt: string }[];
+    assert.ok(Array.isArray(listed));
+    assert.deepEqual(
+      listed.map((e) => e.requestId),
+      [rejectedId, processedId],
+    );
+    assert.deepEqual(
+      listed.map((e) => e.status),
+      ['REJECTED', 'PROCESSED'],
+    );
+    assert.ok(listed.every((e) => e.rawBody === null && /^\d{4}-\d{2}-\d{2}T/.test(e.receivedAt)));
+
+    const none = await run(['events', 'list', '--json', '--subscriber', 'nobody']);
+    assert.equal(none.code, 0, show(none));
+    assert.deepEqual(JSON.parse(none.stdout), []);
+  });
+
+  test('events show --json: one JSON object on stdout; unknown id: exit 1, stdout empty', async () => {
+    const r = await run(['events', 'show', '--json', processedId]);
+    assert.equal(r.code, 0, show(r));
+    const shown = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(shown.requestId, processedId);
+    assert.equal(shown.rawBody, processedBody);
+    const unknown = await run(['events', 'show', '--json', '00000000-0000-4000-8000-000000000000']);
+    assert.equal(unknown.code, 1, show(unknown));
+    assert.equal(unknown.stdout, '');
+    assert.match(unknown.stderr, /no event 00000000-0000-4000-8000-000000000000/);
   });
 
   test('events list filters by status and limits', async () => {
@@ -107,7 +152,7 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
 
     const none = await run(['events', 'list', '--subscriber', 'nobody']);
     assert.equal(none.code, 0, show(none));
-    assert.equal(none.stdout, '0 event(s)\n');
+    assert.match(none.stdout, /^RECEIVED AT {2,}REQUEST ID {2,}STATUS {2,}SUBSCRIBER {2,}DEALER {2,}CODES\n0 event\(s\)\n$/);
   });
 
   test("events list filters by error code, dealer and words of the raw body (the admin API's filter)", async () => {
@@ -134,13 +179,13 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
     assert.match(shown.processedAt, /^\d{4}-\d{2}-\d{2}T/);
   });
 
-  test('events show with an unknown id exits 1; without an id it is a usage error', async () => {
+  test('events show with an unknown id exits 1; without an id it is a usage error (exit 2)', async () => {
     const unknown = await run(['events', 'show', '00000000-0000-4000-8000-000000000000']);
     assert.equal(unknown.code, 1, show(unknown));
     assert.match(unknown.stdout, /no event 00000000-0000-4000-8000-000000000000/);
     const missing = await run(['events', 'show']);
-    assert.equal(missing.code, 1, show(missing));
-    assert.match(missing.stderr, /expected one REQUEST_ID/);
+    assert.equal(missing.code, 2, show(missing));
+    assert.equal(missing.stderr.split('\n')[0], 'dealer-gateway events: show: expected one REQUEST_ID');
   });
 
   test('events replay --dry-run counts the REJECTED and FAILED events and changes nothing', async () => {
@@ -175,20 +220,26 @@ describe('dealer-gateway worker and events commands [sqlite file]', () => {
     );
   });
 
-  test('events with bad arguments exit 1 with a message on stderr', async () => {
-    const cases = [
-      ['events'],
-      ['events', 'frobnicate'],
-      ['events', 'list', '--status', 'BOGUS'],
-      ['events', 'list', '--limit', '0'],
-      ['events', 'list', '--since', 'yesterday'],
-      ['events', 'replay', '--no-such-flag'],
+  test('events with bad arguments exit 2: one line saying what is wrong, then the usage, on stderr', async () => {
+    const cases: [string[], RegExp][] = [
+      [['events'], /expected an action/],
+      [['events', 'frobnicate'], /unknown action "frobnicate"/],
+      [['events', 'list', '--status', 'BOGUS'], /--status: expected one of/],
+      [['events', 'list', '--limit', '0'], /--limit: expected a positive whole number/],
+      [['events', 'list', '--since', 'yesterday'], /--since: not a date-time: yesterday/],
+      [['events', 'replay', '--no-such-flag'], /unknown option --no-such-flag$/],
+      [['events', 'replay', '--json'], /--json: only for list and show/],
     ];
-    const results = await Promise.all(cases.map((args) => run(args)));
+    const results = await Promise.all(cases.map(([args]) => run(args)));
     results.forEach((r, i) => {
-      const args = (cases[i] ?? []).join(' ');
-      assert.equal(r.code, 1, `${args}: ${show(r)}`);
-      assert.ok(r.stderr.length > 0, `${args} explains itself`);
+      const [args, message] = cases[i] ?? [[], /$/];
+      const [first, blank, usage] = r.stderr.split('\n');
+      assert.equal(r.code, 2, `${args.join(' ')}: ${show(r)}`);
+      assert.match(first ?? '', /^dealer-gateway events: /);
+      assert.match(first ?? '', message);
+      assert.equal(blank, '');
+      assert.match(usage ?? '', /^Usage: dealer-gateway events /);
+      assert.equal(r.stdout, '');
     });
   });
 
