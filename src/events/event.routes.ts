@@ -2,6 +2,7 @@
 // The gate reads the body as raw bytes (any content type): it must store exactly what was sent.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth.plugin.js';
+import { recommendedEventBody } from '../pipeline/canonical.js';
 import { dryRunAtGate } from '../pipeline/dry-run.js';
 import { eventStatusParamsSchema, eventStatusResponseSchema, eventsEnvelopeSchema, gateBodyDescription } from './event.schemas.js';
 import { assertEventSource, getEventStatus, ingestEvent } from './event.service.js';
@@ -50,7 +51,7 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
   app.post<{ Body: Buffer; Headers: { 'idempotency-key'?: string } }>(
     BASE,
     {
-      config: { envelope: 'events' },
+      config: { envelope: 'events', documentedBody: recommendedEventBody },
       onRequest: [app.authenticate, eventSource],
       schema: {
         tags: ['events'],
@@ -85,7 +86,7 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
   app.post<{ Body: Buffer }>(
     `${BASE}/dry-run`,
     {
-      config: { envelope: 'events' },
+      config: { envelope: 'events', documentedBody: recommendedEventBody },
       onRequest: [app.authenticate, eventSource],
       schema: {
         tags: ['events'],

@@ -3,6 +3,13 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A request body schema for the OpenAPI document only (not used to validate). */
+    documentedBody?: object;
+  }
+}
+
 /** `POST /admin/v1/events/:requestId/replay` → `postAdminV1EventsRequestIdReplay`. */
 export function operationIdOf(method: string, url: string): string {
   const words = url.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 0);
@@ -20,6 +27,8 @@ export default fp(
           ...schema,
           operationId: schema?.operationId ?? operationIdOf(String(route.method), url),
           security: schema?.security ?? [],
+          // A body documented but not validated by Fastify (the gate checks raw bytes itself).
+          ...(route.config?.documentedBody === undefined ? {} : { body: route.config.documentedBody }),
         },
       }),
       openapi: {

@@ -54,6 +54,19 @@ export const canonicalSchema = {
   },
 } as const;
 
+/**
+ * What the OpenAPI document shows as the gate's body: the canonical fields, recommended, while
+ * any JSON object is accepted (a partner's integration may transform its own shape). For the
+ * document only: the gate reads raw bytes and checks them itself.
+ */
+export const recommendedEventBody = {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    'Any JSON object (its shape is agreed per partner and mapped by its integration). The recommended body is the canonical chat summary below; the dealer must be identifiable, and event_timestamp (epoch ms) defaults to the receipt time.',
+  properties: canonicalSchema.properties,
+} as const;
+
 export type CanonicalRecord = Record<string, unknown> & { dealer_uuid: string; event_timestamp: number };
 
 const ajv = new Ajv({ allErrors: true, strict: false });

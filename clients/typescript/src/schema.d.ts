@@ -1040,7 +1040,38 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Any JSON object (its shape is agreed per partner and mapped by its integration). The recommended body is the canonical chat summary below; the dealer must be identifiable, and event_timestamp (epoch ms) defaults to the receipt time. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    customer_name?: string | null;
+                    vin?: string | null;
+                    chat_code?: string | null;
+                    vehicle_uuid?: string | null;
+                    appointment_uuid?: string | null;
+                    dealer_uuid?: string;
+                    event_timestamp?: number;
+                    summary?: string | null;
+                    escalation_flag?: boolean | null;
+                    line_items?: {
+                        description?: string | null;
+                        payable?: boolean | null;
+                    }[] | null;
+                    transcript?: {
+                        customer?: string | null;
+                        assistant?: string | null;
+                    }[] | null;
+                    media?: {
+                        /** @enum {string} */
+                        type: "image" | "video";
+                        /** Format: uri */
+                        url: string;
+                    }[] | null;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
@@ -1111,7 +1142,38 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Any JSON object (its shape is agreed per partner and mapped by its integration). The recommended body is the canonical chat summary below; the dealer must be identifiable, and event_timestamp (epoch ms) defaults to the receipt time. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    customer_name?: string | null;
+                    vin?: string | null;
+                    chat_code?: string | null;
+                    vehicle_uuid?: string | null;
+                    appointment_uuid?: string | null;
+                    dealer_uuid?: string;
+                    event_timestamp?: number;
+                    summary?: string | null;
+                    escalation_flag?: boolean | null;
+                    line_items?: {
+                        description?: string | null;
+                        payable?: boolean | null;
+                    }[] | null;
+                    transcript?: {
+                        customer?: string | null;
+                        assistant?: string | null;
+                    }[] | null;
+                    media?: {
+                        /** @enum {string} */
+                        type: "image" | "video";
+                        /** Format: uri */
+                        url: string;
+                    }[] | null;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
         responses: {
             /** @description Default Response */
             200: {
