@@ -5,14 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { openDatabase } from '../../src/app.js';
 import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { exited, freePort, isRunning, killAll, ROOT, run, show, start } from '../helpers/cli.js';
-import { ADMIN_POSTGRES_URL, createTestDatabase, testDialects } from '../helpers/databases.js';
+import { adminQuery, createTestDatabase, testDialects } from '../helpers/databases.js';
 
 const DEMO = join(ROOT, 'examples', 'demo.json');
 const DEMO_DOC = JSON.parse(readFileSync(DEMO, 'utf8')) as {
@@ -44,16 +43,7 @@ function startupLine(stdout: string): Record<string, unknown> {
   return line;
 }
 
-/** Runs SQL as the test PostgreSQL administrator. */
-async function pgAdmin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_POSTGRES_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
+const pgAdmin = adminQuery;
 
 /** Polls GET /healthz until it answers 200, or fails after 10 s (or when the server exits). */
 async function awaitHealthy(server: ReturnType<typeof start>, base: string): Promise<void> {

@@ -36,16 +36,9 @@ interface DryRunBody {
   };
 }
 
-/** POSTs to the dry run as sendEvent does to the gate (same headers, same bytes). */
-function sendDryRun(app: FastifyInstance, body: unknown, options: SendOptions = {}): Promise<LightMyRequestResponse> {
-  const headers: Record<string, string> = {};
-  if (!options.noAuth) headers.authorization = basic(options.username ?? 'multi-partner', options.password ?? PASSWORD);
-  const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
-  if (contentType !== null) headers['content-type'] = contentType;
-  if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
-  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  return app.inject({ method: 'POST', url: DRY_RUN_URL, headers, payload });
-}
+/** POSTs to the dry run exactly as sendEvent does to the gate (same headers, same bytes). */
+const sendDryRun = (app: FastifyInstance, body: unknown, options: SendOptions = {}): Promise<LightMyRequestResponse> =>
+  sendEvent(app, body, { ...options, url: DRY_RUN_URL });
 
 async function dryRun(app: FastifyInstance, body: unknown, username = 'multi-partner'): Promise<DryRunBody['dryRun']> {
   const res = await sendDryRun(app, body, { username });

@@ -31,7 +31,8 @@ export interface TestDatabase {
   destroy(): Promise<void>;
 }
 
-async function adminQuery(text: string): Promise<void> {
+/** Runs SQL as the test PostgreSQL administrator. */
+export async function adminQuery(text: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_POSTGRES_URL });
   await client.connect();
   try {

@@ -139,6 +139,27 @@ export const eventsFixture = {
   integrations: Object.values(integrations),
 };
 
+/**
+ * One dealer (d-1, with customer c-1 and vehicle v-1 of VIN_1) and one partner whose integration
+ * maps its own dealer id to d-1: the provisioning of the process-level load tests.
+ */
+export function onePartnerFixture(username: string, password: string, partnerDealerId: string) {
+  return {
+    dealers: [{ uuid: 'd-1', name: 'Test Imports LLC' }],
+    subscribers: [{ username, password, grants: [{ scope: EVENT_SCOPE, dealers: ['d-1'] }] }],
+    customers: [
+      {
+        dealer: 'd-1',
+        uuid: 'c-1',
+        firstName: 'Jane',
+        lastName: 'Doe',
+        vehicles: [{ uuid: 'v-1', vin: VIN_1, year: 2003, make: 'Honda', model: 'Accord' }],
+      },
+    ],
+    integrations: [{ subscriber: username, eventType: EVENT_TYPE, active: true, dealerMap: { [partnerDealerId]: 'd-1' } }],
+  };
+}
+
 export interface SendOptions {
   readonly username?: string;
   readonly password?: string;
@@ -147,6 +168,8 @@ export interface SendOptions {
   readonly idempotencyKey?: string;
   /** Content-Type to send; null sends none. Default application/json. */
   readonly contentType?: string | null;
+  /** Where to POST; default the gate (EVENTS_URL). */
+  readonly url?: string;
 }
 
 /** POSTs to the gate. Objects are JSON-encoded; strings and Buffers are sent byte for byte. */
@@ -157,7 +180,7 @@ export function sendEvent(app: FastifyInstance, body: unknown, options: SendOpti
   if (contentType !== null) headers['content-type'] = contentType;
   if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
   const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-  return app.inject({ method: 'POST', url: EVENTS_URL, headers, payload });
+  return app.inject({ method: 'POST', url: options.url ?? EVENTS_URL, headers, payload });
 }
 
 /** Sends an event that must be accepted; returns its requestId. */

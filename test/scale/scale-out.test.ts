@@ -14,7 +14,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
-import { EVENT_SCOPE, EVENT_TYPE, EVENTS_URL, VIN_1 } from '../helpers/events.js';
+import { EVENTS_URL, onePartnerFixture, VIN_1 } from '../helpers/events.js';
 import { type Answer, killHard, running, type ServiceProcess, serviceClient, startService } from '../helpers/service-process.js';
 import { basic } from '../helpers/suite.js';
 
@@ -36,20 +36,7 @@ const { request, waitReady } = serviceClient({ host: HOST, auth: AUTH, timeoutMs
 /** The partner's own id for dealer d-1 (the integration's dealer map translates it). */
 const PARTNER_DEALER_ID = 'SCALE-77';
 
-const FIXTURE = {
-  dealers: [{ uuid: 'd-1', name: 'Test Imports LLC' }],
-  subscribers: [{ username: USERNAME, password: PASSWORD, grants: [{ scope: EVENT_SCOPE, dealers: ['d-1'] }] }],
-  customers: [
-    {
-      dealer: 'd-1',
-      uuid: 'c-1',
-      firstName: 'Jane',
-      lastName: 'Doe',
-      vehicles: [{ uuid: 'v-1', vin: VIN_1, year: 2003, make: 'Honda', model: 'Accord' }],
-    },
-  ],
-  integrations: [{ subscriber: USERNAME, eventType: EVENT_TYPE, active: true, dealerMap: { [PARTNER_DEALER_ID]: 'd-1' } }],
-};
+const FIXTURE = onePartnerFixture(USERNAME, PASSWORD, PARTNER_DEALER_ID);
 
 /** A valid canonical chat summary of about 0.9 KB; `n` makes each one distinct. */
 function eventBody(n: number): string {
