@@ -97,7 +97,10 @@ export async function startBaseline(): Promise<Target> {
 /** `dealer-gateway serve` on a port we chose (PORT; the service has no "any port" mode to report). */
 export async function startService(name: string, databaseUrl: string, env: Record<string, string> = {}): Promise<Target> {
   const port = await freePort();
-  const tracked = startProcess(process.execPath, [BIN, 'serve'], {
+  // BENCH_NODE_ARGS: options for node itself, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to
+  // profile every thread of the service (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const tracked = startProcess(process.execPath, [...nodeArgs, BIN, 'serve'], {
     name,
     env: defaultsEnv({ DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ...env }),
   });

@@ -20,7 +20,8 @@ const port = parentPort;
 if (!port) throw new Error('storage.thread.ts runs as a worker thread');
 const data = workerData as StorageThreadData;
 const log = pino(loggerOptions(data.logLevel)).child({ thread: 'storage' });
-const db = connect(data.database, { log });
+// On SQLite, commits are fsynced off this thread before anything is acknowledged (wal-sync.ts).
+const db = connect(data.database, { log, walSync: true });
 const send = (reply: Reply) => port.postMessage(reply);
 
 let worker: Worker | undefined;
@@ -50,6 +51,12 @@ const committer = new GroupCommitter({
     stats.jobs += batch.events + batch.leads;
     stats.ms += batch.ms;
     if (batch.events > 0) worker?.wake();
+  },
+  // The WAL could not be synced: this connection may not acknowledge anything more. The request
+  // thread sees the thread exit and starts a new one on a fresh connection (storage.ts).
+  onSyncFailed: (err) => {
+    log.fatal({ err }, 'could not sync the SQLite write-ahead log; restarting the storage thread');
+    process.exit(1);
   },
 });
 

@@ -1,0 +1,98 @@
+// `npm run bench:cpu`: CPU time per acknowledged event, per thread of the service. Throughput on
+// a 2-core machine moves ±15 % with whatever else runs; CPU time per event moves far less, so
+// this is the figure to compare when changing the hot path. It starts the service in its default
+// configuration (in-process worker on) on a fresh database, drives the gate with wrk at 50
+// connections, waits until every acknowledged event is PROCESSED, and prints, for each thread,
+// the CPU (user + system, from /proc/PID/task/TID/stat) it spent per event over load and drain.
+//
+//   npm run bench:cpu
+//   BENCH_DIALECTS=sqlite BENCH_SECONDS=8 WORKER_ENABLED=false npm run bench:cpu
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dialect } from '../src/db/connect.js';
+import { applyProvisioning } from '../src/provisioning/provisioning.service.js';
+import { createTestDatabase } from '../test/helpers/databases.js';
+import { countByStatus, waitUntilDrained } from './drain.js';
+import { BENCH_AUTH, GATE_PATH, gateBody, provisioning } from './fixture.js';
+import { runLoad } from './load.js';
+import { prepareRuntime, startService } from './targets.js';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface ThreadTicks {
+  readonly name: string;
+  readonly ticks: number;
+}
+
+/** Every thread of `pid`: its name (comm) and CPU ticks so far (utime + stime). */
+function threadTicks(pid: number): Map<number, ThreadTicks> {
+  const threads = new Map<number, ThreadTicks>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The name is in parentheses and may hold spaces; fields 14 and 15 follow it.
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      threads.set(Number(tid), { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return threads;
+}
+
+async function measure(dialect: Dialect, seconds: number, bodiesFile: string): Promise<void> {
+  const scratch = await createTestDatabase(dialect);
+  try {
+    await applyProvisioning(scratch.db.kysely, provisioning);
+    // The service's own settings are stripped from its environment (default configuration) except
+    // WORKER_ENABLED, which this script passes on when set.
+    const workerEnv: Record<string, string> = process.env.WORKER_ENABLED ? { WORKER_ENABLED: process.env.WORKER_ENABLED } : {};
+    const service = await startService(`service-${dialect}`, scratch.url, workerEnv);
+    try {
+      const before = threadTicks(service.process.pid);
+      const load = await runLoad({
+        port: service.port,
+        path: GATE_PATH,
+        bodiesFile,
+        authorization: BENCH_AUTH,
+        connections: 50,
+        seconds,
+      });
+      const drained = await waitUntilDrained(scratch.db.kysely, 120_000);
+      const after = threadTicks(service.process.pid);
+      const counts = await countByStatus(scratch.db.kysely);
+      const events = Object.values(counts).reduce((a, b) => a + b, 0);
+      const rows = [...after.entries()]
+        .map(([tid, t]) => ({ tid, name: t.name, ticks: t.ticks - (before.get(tid)?.ticks ?? 0) }))
+        .filter((t) => t.ticks > 0)
+        .sort((a, b) => b.ticks - a.ticks);
+      const usPerEvent = (ticks: number) => ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, events);
+      const total = rows.reduce((sum, r) => sum + r.ticks, 0);
+      process.stdout.write(
+        `\n${dialect}: ${load.perSecond} req/s over ${seconds} s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms; ` +
+          `${events} events stored, ${JSON.stringify(counts)}, drained ${drained.seconds.toFixed(1)} s after the load\n`,
+      );
+      for (const row of rows) {
+        const name = row.tid === service.process.pid ? 'request (main)' : row.name;
+        process.stdout.write(
+          `  ${name.padEnd(16)} tid ${String(row.tid).padEnd(8)} ${usPerEvent(row.ticks).toFixed(0).padStart(5)} µs/event\n`,
+        );
+      }
+      process.stdout.write(`  ${'all threads'.padEnd(29)} ${usPerEvent(total).toFixed(0).padStart(5)} µs/event\n`);
+    } finally {
+      await service.stop();
+    }
+  } finally {
+    await scratch.destroy();
+  }
+}
+
+const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite').split(',') as Dialect[];
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+await prepareRuntime();
+const bodiesFile = join(tmpdir(), `bench-cpu-bodies-${process.pid}.txt`);
+writeFileSync(bodiesFile, `${Array.from({ length: 1000 }, (_, i) => gateBody(i)).join('\n')}\n`);
+for (const dialect of dialects) await measure(dialect, seconds, bodiesFile);
