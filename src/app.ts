@@ -21,7 +21,7 @@ import errorHandling, { frameworkErrors } from './http/error-handler.js';
 import healthRoutes from './http/health.routes.js';
 import { jsonBodyParser } from './http/json-body.js';
 import openapi from './http/openapi.js';
-import { clientErrorHandler } from './http/transport-errors.js';
+import { clientErrorHandler, refuseConnect } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
 import { loggerOptions } from './logger.js';
@@ -153,6 +153,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // An Expect other than 100-continue: serve the request as if it were absent (RFC 9110 allows
   // it) instead of Node's bare 417, so every answer goes through our handlers and envelopes.
   app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
+  // CONNECT never reaches the router: answer 405 in our envelope instead of Node's silent close.
+  app.server.on('connect', refuseConnect(app));
   app.setValidatorCompiler(createValidatorCompiler());
   // JSON only (415 otherwise), strictly UTF-8; the event gate installs its own raw-bytes parser.
   app.removeContentTypeParser(['text/plain', 'application/json']);

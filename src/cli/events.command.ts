@@ -30,7 +30,9 @@ Filters (list, replay):
   --json               list, show: print one JSON document (list: an array; show: an object)
 
 The database in use is named on stderr first ("database: …"). list and show only read: they
-refuse to create a missing SQLite file (exit 1).`;
+refuse to create a missing SQLite file and never migrate; when the database's schema is behind
+this version (run "dealer-gateway migrate" first) or ahead of it, they exit 1 saying so.
+replay writes, and applies pending migrations first, as the service does.`;
 
 const options = {
   'request-id': { type: 'string', multiple: true },

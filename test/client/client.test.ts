@@ -10,11 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { createDealerGatewayClient, type Lead } from '../../clients/typescript/src/index.js';
+import {
+  type ChatSummaryEvent,
+  createDealerGatewayClient,
+  type DryRunChatSummaryEvent,
+  type Lead,
+} from '../../clients/typescript/src/index.js';
 import { buildApp } from '../../src/app.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
-import { chatBody, countRows, EVENT_SCOPE, eventsFixture, PASSWORD, UUID_V7 } from '../helpers/events.js';
+import { chatBody, countRows, EVENT_SCOPE, eventsFixture, PASSWORD, UUID_V7, VIN_1 } from '../helpers/events.js';
 import { baseFixture, leadBody } from '../helpers/fixtures.js';
 
 // eventsFixture's dealers, customers, vehicles and event partners, plus baseFixture's lead writer
@@ -136,6 +141,23 @@ for (const dialect of testDialects()) {
       assert.equal(await countRows(tdb.db.kysely, 'events'), stored);
     });
 
+    test("a typed event literal with a field of the partner's own is sent as is", async () => {
+      const event: ChatSummaryEvent = {
+        dealer_uuid: 'd-1',
+        vin: VIN_1,
+        chat_code: `CHAT-TYPED-${dialect}`,
+        escalation_flag: true,
+        media: [{ type: 'image', url: 'https://cdn.example.com/a.jpg' }],
+        partner_conversation: { id: 'conv-9', channel: 'sms' },
+      };
+      const sent = await client().sendChatSummary(event);
+      assert.equal(sent.status, 200, JSON.stringify(sent.error));
+      assert.match(sent.data?.requestId ?? '', UUID_V7);
+      const dry = await client().dryRunChatSummary(event);
+      assert.equal(dry.status, 200, JSON.stringify(dry.error));
+      assert.equal(dry.data?.dryRun?.canonical?.chat_code, `CHAT-TYPED-${dialect}`);
+    });
+
     test('wrong credentials: 401 WRONG_CREDENTIAL on every method, in each endpoint’s envelope', async () => {
       const wrong = createDealerGatewayClient({ baseUrl, username: 'client', password: 'not-the-password' });
       const save = await wrong.saveLead('d-1', lead);
@@ -164,6 +186,23 @@ for (const dialect of testDialects()) {
       await assert.rejects(failing.getLead('d-1', 'x'), /fetch failed/);
     });
   });
+}
+
+// Compile-time checks (`npx tsc --noEmit -p .`; never called): the event type comes from the
+// generated schema, so its canonical fields are typed while any other field is accepted. Each
+// expected error below fails the typecheck if the type stops catching the mistake (as it would
+// if the event type were Record<string, unknown> again).
+export function typedEventChecks(send: (event: ChatSummaryEvent) => void, dryRun: (event: DryRunChatSummaryEvent) => void): void {
+  send({ dealer_uuid: 'd-1', vin: null, event_timestamp: 1_700_000_000_000, anything: { nested: [1, 'two'] } });
+  dryRun({ dealer_uuid: 'd-1', line_items: [{ description: 'Brake pads', payable: true }], own_field: 1 });
+  // @ts-expect-error vin is a string (or null), not a number
+  send({ dealer_uuid: 'd-1', vin: 1234 });
+  // @ts-expect-error event_timestamp is epoch milliseconds, a number
+  send({ dealer_uuid: 'd-1', event_timestamp: '2026-11-23T10:00:00Z' });
+  // @ts-expect-error media type is 'image' or 'video'
+  send({ dealer_uuid: 'd-1', media: [{ type: 'audio', url: 'https://cdn.example.com/a.mp3' }] });
+  // @ts-expect-error escalation_flag is a boolean
+  dryRun({ dealer_uuid: 'd-1', escalation_flag: 'yes' });
 }
 
 test('clients/typescript/src/schema.d.ts is what openapi-typescript generates from docs/openapi.json', () => {

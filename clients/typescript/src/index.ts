@@ -30,8 +30,25 @@ type Result<Name extends keyof operations> = ClientResult<SuccessBody<Name>, Err
 
 /** A lead, as `POST /leads/v2/dealer/{dealerUuid}` takes it. */
 export type Lead = operations['postLeadsV2DealerDealerUuid']['requestBody']['content']['application/json'];
-/** A chat summary event: the canonical shape, or the partner's own shape when its integration has a transform. */
-export type ChatSummaryEvent = Record<string, unknown>;
+const EVENTS = '/service-pre-diag/third-party-events/vehicle-service-chat/v1';
+const DRY_RUN = `${EVENTS}/dry-run` as const;
+
+/** The JSON request body an endpoint documents, read from the generated `paths`. */
+type JsonRequestBody<Operation extends { requestBody?: unknown }> =
+  NonNullable<Operation['requestBody']> extends {
+    content: { 'application/json': infer Body };
+  }
+    ? Body
+    : never;
+
+/**
+ * A chat summary event, as `POST …/vehicle-service-chat/v1` documents it: the canonical fields
+ * are typed (and autocomplete), and any other field is allowed, since the gate takes any JSON
+ * object (a partner's own shape, mapped by its integration's transform).
+ */
+export type ChatSummaryEvent = JsonRequestBody<paths[typeof EVENTS]['post']>;
+/** The body of `POST …/vehicle-service-chat/v1/dry-run`: the same as a chat summary event. */
+export type DryRunChatSummaryEvent = JsonRequestBody<paths[typeof DRY_RUN]['post']>;
 
 export type SaveLeadResult = Result<'postLeadsV2DealerDealerUuid'>;
 export type GetLeadResult = Result<'getLeadsV2DealerDealerUuidLeadProspectUuid'>;
@@ -63,10 +80,8 @@ export interface DealerGatewayClient {
   /** `GET …/vehicle-service-chat/v1/{requestId}`: what became of an event this subscriber sent. */
   getEventStatus(requestId: string): Promise<EventStatusResult>;
   /** `POST …/vehicle-service-chat/v1/dry-run`: the outcome the event would get; stores nothing. */
-  dryRunChatSummary(event: ChatSummaryEvent): Promise<DryRunResult>;
+  dryRunChatSummary(event: DryRunChatSummaryEvent): Promise<DryRunResult>;
 }
-
-const EVENTS = '/service-pre-diag/third-party-events/vehicle-service-chat/v1';
 
 /** `Basic base64(username:password)`, the username and password encoded as UTF-8. */
 function basicAuthorization(username: string, password: string): string {
@@ -86,9 +101,6 @@ export function createDealerGatewayClient(options: DealerGatewayClientOptions): 
     headers: { Authorization: basicAuthorization(options.username, options.password) },
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
   });
-  // The event endpoints take any JSON object, so their schema declares no request body: the body
-  // is passed through as is (openapi-fetch JSON-encodes it).
-  const anyBody = (event: ChatSummaryEvent) => event as never;
   return {
     async saveLead(dealerUuid, lead) {
       return result(await client.POST('/leads/v2/dealer/{dealerUuid}', { params: { path: { dealerUuid } }, body: lead }));
@@ -103,7 +115,7 @@ export function createDealerGatewayClient(options: DealerGatewayClientOptions): 
       return result(
         await client.POST(EVENTS, {
           params: header === undefined ? {} : { header },
-          body: anyBody(event),
+          body: event,
           headers: { 'Content-Type': 'application/json' },
         }),
       );
@@ -112,7 +124,7 @@ export function createDealerGatewayClient(options: DealerGatewayClientOptions): 
       return result(await client.GET(`${EVENTS}/{requestId}`, { params: { path: { requestId } } }));
     },
     async dryRunChatSummary(event) {
-      return result(await client.POST(`${EVENTS}/dry-run`, { body: anyBody(event), headers: { 'Content-Type': 'application/json' } }));
+      return result(await client.POST(DRY_RUN, { body: event, headers: { 'Content-Type': 'application/json' } }));
     },
   };
 }
