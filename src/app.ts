@@ -17,6 +17,7 @@ import { migrateToLatest } from './db/migrate.js';
 import eventRoutes from './events/event.routes.js';
 import accessLog from './http/access-log.js';
 import admission from './http/admission.js';
+import docsUi from './http/docs-ui.js';
 import errorHandling, { frameworkErrors } from './http/error-handler.js';
 import healthRoutes from './http/health.routes.js';
 import { jsonBodyParser } from './http/json-body.js';
@@ -178,6 +179,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(adminAuth, { credential: admin.credential, throttle: config.authThrottle });
   await app.register(accessLog, { onResponse: metrics.requests.observe });
   await app.register(openapi, { version: VERSION });
+  await app.register(docsUi);
   await app.register(metricsPlugin, { metrics });
   await app.register(healthRoutes, { heartbeat: metrics.heartbeat });
   await app.register(leadRoutes);

@@ -2,6 +2,8 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { authOf, errorResponses, OPERATION_ERROR_CODES, type OperationKey, successHeaders } from './error-responses.js';
+import { SUCCESS_EXAMPLES } from './response-examples.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -14,6 +16,72 @@ declare module 'fastify' {
 export function operationIdOf(method: string, url: string): string {
   const words = url.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 0);
   return [method.toLowerCase(), ...words.map((w) => w[0]?.toUpperCase() + w.slice(1))].join('');
+}
+
+/** Headers some successful answers carry besides X-Request-Id. */
+const EXTRA_SUCCESS_HEADERS: Partial<Record<OperationKey, Record<string, unknown>>> = {
+  'POST /admin/v1/replays': {
+    Location: {
+      description: 'The replay job, to poll',
+      schema: { type: 'string' },
+      example: '/admin/v1/replays/019ab1c4-2d7e-7b10-8c3f-4e5a6b7c8d9e',
+    },
+  },
+  'POST /console/session': {
+    'Set-Cookie': {
+      description: 'The console session cookie (HttpOnly, SameSite=Strict; Secure unless served on loopback over HTTP)',
+      schema: { type: 'string' },
+      example: 'dgw_session=v1.1795410000000.x3Jt…; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800; Secure',
+    },
+  },
+  'DELETE /console/session': {
+    'Set-Cookie': {
+      description: 'Clears the console session cookie',
+      schema: { type: 'string' },
+      example: 'dgw_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Secure',
+    },
+  },
+};
+
+interface DocumentedOperation {
+  security?: unknown;
+  responses?: Record<string, { content?: Record<string, { example?: unknown }>; headers?: Record<string, unknown> }>;
+}
+
+/**
+ * Completes every operation of the generated document (documentation only; the route schemas
+ * that serialize answers are untouched): each error status the operation can answer with its
+ * envelope, code enum, headers and example (error-responses.ts), and the headers and example of
+ * its successful answer (response-examples.ts). An operation missing from either table fails here.
+ */
+export function completeOperations<T extends { paths?: unknown }>(document: T): T {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, DocumentedOperation>>;
+  for (const [path, item] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      const key = `${method.toUpperCase()} ${path}` as OperationKey;
+      const codes = OPERATION_ERROR_CODES[key];
+      if (codes === undefined) throw new Error(`openapi: ${key} is missing from OPERATION_ERROR_CODES (src/http/error-responses.ts)`);
+      if (!(key in SUCCESS_EXAMPLES)) throw new Error(`openapi: ${key} is missing from SUCCESS_EXAMPLES (src/http/response-examples.ts)`);
+      // The console's 401s carry the admin Bearer challenge (console.routes.ts), though its routes are public.
+      const auth = path.startsWith('/console/') ? 'bearer' : authOf(op.security);
+      const responses: NonNullable<DocumentedOperation['responses']> = {};
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        if (!status.startsWith('2')) continue;
+        const content = response.content
+          ? Object.fromEntries(
+              Object.entries(response.content).map(([type, media]) => [type, { ...media, example: SUCCESS_EXAMPLES[key] }]),
+            )
+          : undefined;
+        responses[status] = {
+          ...response,
+          headers: { ...successHeaders(auth), ...EXTRA_SUCCESS_HEADERS[key] },
+          ...(content ? { content } : {}),
+        };
+      }
+      op.responses = { ...responses, ...(errorResponses(path, codes, auth) as typeof responses) };
+    }
+  }
+  return document;
 }
 
 export default fp(
@@ -31,6 +99,8 @@ export default fp(
           ...(route.config?.documentedBody === undefined ? {} : { body: route.config.documentedBody }),
         },
       }),
+      transformObject: (documentObject) =>
+        'openapiObject' in documentObject ? completeOperations(documentObject.openapiObject) : documentObject.swaggerObject,
       openapi: {
         openapi: '3.0.3',
         servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start on this machine (PORT, HOST)' }],
