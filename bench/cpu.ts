@@ -7,9 +7,11 @@
 //
 //   npm run bench:cpu
 //   BENCH_DIALECTS=sqlite BENCH_SECONDS=8 WORKER_ENABLED=false npm run bench:cpu
+//   BENCH_SETUP_SQL='DROP TRIGGER event_bodies_search_insert' npm run bench:cpu   # an A/B probe
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import type { Dialect } from '../src/db/connect.js';
 import { applyProvisioning } from '../src/provisioning/provisioning.service.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
@@ -47,6 +49,8 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
   const scratch = await createTestDatabase(dialect);
   try {
     await applyProvisioning(scratch.db.kysely, provisioning);
+    // A probe for A/B runs: SQL run on the scratch database first (e.g. dropping an index).
+    if (process.env.BENCH_SETUP_SQL) await sql.raw(process.env.BENCH_SETUP_SQL).execute(scratch.db.kysely);
     // The service's own settings are stripped from its environment (default configuration) except
     // WORKER_ENABLED, which this script passes on when set.
     const workerEnv: Record<string, string> = process.env.WORKER_ENABLED ? { WORKER_ENABLED: process.env.WORKER_ENABLED } : {};

@@ -10,7 +10,6 @@ import pino from 'pino';
 import type { DatabaseConfig } from '../config.js';
 import { loggerOptions } from '../logger.js';
 import type { Database } from './schema.js';
-import { WalSync } from './wal-sync.js';
 
 export type Dialect = DatabaseConfig['dialect'];
 
@@ -19,11 +18,6 @@ export interface Db {
   readonly dialect: Dialect;
   /** What opened it: another thread or process opens the same database from this. */
   readonly config: DatabaseConfig;
-  /**
-   * Only with `walSync` on SQLite: resolves once every commit made so far is on disk. Whoever
-   * acknowledges a write must await it after the commit (src/db/wal-sync.ts).
-   */
-  readonly durable?: () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,11 +42,6 @@ export interface ConnectOptions {
   readonly poolSize?: number;
   /** Logs lost connections; without it, a warn-level JSON line on stdout. */
   readonly log?: PoolLog;
-  /**
-   * SQLite: COMMIT returns before the WAL is fsynced, and `db.durable()` fsyncs it off the
-   * thread (the storage thread's connection). Without it every COMMIT fsyncs inline.
-   */
-  readonly walSync?: boolean;
 }
 
 let fallbackLog: PoolLog | undefined;
@@ -77,15 +66,14 @@ const pgTypes = {
   },
 };
 
-export function openSqlite(path: string, options: { readonly walSync?: boolean } = {}): SqliteDatabase.Database {
+export function openSqlite(path: string): SqliteDatabase.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const Sqlite = loadSqlite();
   const sqlite = new Sqlite(path);
   // Durability: WAL + synchronous=FULL fsyncs the WAL on every commit, so a commit that returned
-  // survives power loss — or, with walSync, NORMAL and a WalSync that the caller awaits before it
-  // acknowledges. busy_timeout lets `apply` and a separate worker process share the file.
+  // survives power loss. busy_timeout lets `apply` and a separate worker process share the file.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(options.walSync === true ? 'synchronous = NORMAL' : 'synchronous = FULL');
+  sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return sqlite;
@@ -140,17 +128,11 @@ class SafeRollbackSqliteDialect extends SqliteDialect {
 
 export function connect(config: DatabaseConfig, options: ConnectOptions = {}): Db {
   if (config.dialect === 'sqlite') {
-    const sqlite = openSqlite(config.path, options);
+    const sqlite = openSqlite(config.path);
     // Kysely's SQLite driver holds one connection behind a mutex: transactions never interleave
     // within a thread. The service writes from one thread only (storage.thread.ts).
     const kysely = new Kysely<Database>({ dialect: new SafeRollbackSqliteDialect(sqlite) });
-    if (options.walSync !== true || config.path === ':memory:') return { kysely, dialect: 'sqlite', config, close: () => kysely.destroy() };
-    const wal = new WalSync(`${sqlite.name}-wal`);
-    const close = async () => {
-      await kysely.destroy();
-      wal.close();
-    };
-    return { kysely, dialect: 'sqlite', config, durable: () => wal.sync(), close };
+    return { kysely, dialect: 'sqlite', config, close: () => kysely.destroy() };
   }
   const pool = new (loadPg().Pool)({
     connectionString: config.url,

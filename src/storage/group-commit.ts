@@ -55,29 +55,11 @@ export interface GroupCommitOptions {
   readonly maxConcurrent?: number;
   /** After each commit (the in-process worker's wake-up when events were stored). */
   readonly onCommitted?: (stats: BatchStats) => void;
-  /** A WAL sync failed: its requests were answered 503; the owner should reopen the database. */
-  readonly onSyncFailed?: (error: unknown) => void;
-}
-
-/** The commit was written but could not be made durable (fdatasync failed): transient, a 503. */
-export class WalSyncError extends Error {
-  readonly code = 'WAL_SYNC_FAILED';
-  readonly transient = true;
-  constructor(readonly reason: unknown) {
-    super(`the write-ahead log could not be synced to disk: ${(reason as Error)?.message ?? String(reason)}`);
-  }
-}
-
-function settle(job: Job, result: Settled<unknown>): void {
-  if (result.ok) (job.waiter as Waiter<unknown>).resolve(result.value);
-  else job.waiter.reject(result.error);
 }
 
 export class GroupCommitter {
   private queue: Job[] = [];
   private active = 0;
-  /** Committed jobs whose answer waits for the WAL sync (SQLite with WalSync). */
-  private syncing = 0;
   private scheduled = false;
   private readonly idle: (() => void)[] = [];
   private readonly maxBatch: number;
@@ -106,13 +88,9 @@ export class GroupCommitter {
     );
   }
 
-  /** Jobs waiting for a batch, batches committing, and committed jobs waiting for their sync. */
+  /** Jobs waiting for a batch or in one now. */
   get pending(): number {
-    return this.queue.length + this.active + this.syncing;
-  }
-
-  private notifyIdle(): void {
-    if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();
+    return this.queue.length + this.active;
   }
 
   /** Resolves once every job handed in so far has settled. */
@@ -139,7 +117,7 @@ export class GroupCommitter {
       this.commit(jobs).finally(() => {
         this.active--;
         if (this.queue.length > 0) this.startBatches();
-        else this.notifyIdle();
+        else if (this.active === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
   }
@@ -159,42 +137,15 @@ export class GroupCommitter {
       return;
     }
     const stats = { events: 0, leads: 0, tasks: 0, ms: performance.now() - started };
-    const acknowledged: number[] = [];
     jobs.forEach((job, i) => {
+      const result = results[i] as Settled<unknown>;
       if (job.kind === 'event') stats.events++;
       else if (job.kind === 'lead') stats.leads++;
       else stats.tasks++;
-      // Tasks (the worker's claims and outcomes) go on at once: one lost to a power cut before
-      // the next sync is redone, and nothing after it in the WAL can survive it (wal-sync.ts).
-      if (job.kind === 'task' || this.options.db.durable === undefined) settle(job, results[i] as Settled<unknown>);
-      else acknowledged.push(i);
+      if (result.ok) (job.waiter as Waiter<unknown>).resolve(result.value);
+      else job.waiter.reject(result.error);
     });
     this.options.onCommitted?.(stats);
-    if (acknowledged.length > 0) this.settleWhenDurable(jobs, results, acknowledged);
-  }
-
-  /**
-   * SQLite with WalSync: the requests of a committed batch are answered once the WAL is synced;
-   * the writer meanwhile starts the next batch. A failed sync answers them 503 (none was
-   * acknowledged) and closes this writer: after a failed fsync the kernel may have dropped the
-   * written pages, so nothing later in the WAL may be acknowledged either.
-   */
-  private settleWhenDurable(jobs: readonly Job[], results: readonly Settled<unknown>[], indexes: readonly number[]): void {
-    this.syncing += indexes.length;
-    (this.options.db.durable as () => Promise<void>)()
-      .then(
-        () => {
-          for (const i of indexes) settle(jobs[i] as Job, results[i] as Settled<unknown>);
-        },
-        (error: unknown) => {
-          for (const i of indexes) (jobs[i] as Job).waiter.reject(new WalSyncError(error));
-          this.options.onSyncFailed?.(error);
-        },
-      )
-      .finally(() => {
-        this.syncing -= indexes.length;
-        this.notifyIdle();
-      });
   }
 
   /** Writes every job inside `trx`; returns one result per job, in order. */

@@ -20,8 +20,7 @@ const port = parentPort;
 if (!port) throw new Error('storage.thread.ts runs as a worker thread');
 const data = workerData as StorageThreadData;
 const log = pino(loggerOptions(data.logLevel)).child({ thread: 'storage' });
-// On SQLite, commits are fsynced off this thread before anything is acknowledged (wal-sync.ts).
-const db = connect(data.database, { log, walSync: true });
+const db = connect(data.database, { log });
 const send = (reply: Reply) => port.postMessage(reply);
 
 let worker: Worker | undefined;
@@ -51,12 +50,6 @@ const committer = new GroupCommitter({
     stats.jobs += batch.events + batch.leads;
     stats.ms += batch.ms;
     if (batch.events > 0) worker?.wake();
-  },
-  // The WAL could not be synced: this connection may not acknowledge anything more. The request
-  // thread sees the thread exit and starts a new one on a fresh connection (storage.ts).
-  onSyncFailed: (err) => {
-    log.fatal({ err }, 'could not sync the SQLite write-ahead log; restarting the storage thread');
-    process.exit(1);
   },
 });
 
