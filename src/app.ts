@@ -73,7 +73,7 @@ async function openStorage(
       ? new Worker({ db, directory, log, config: config.worker, onBatch: metrics.pipeline.countBatch })
       : undefined;
     if (worker) metrics.heartbeat.follow(worker);
-    return { storage: inlineStorage(db, () => worker?.wake(), metrics.pipeline.countCommit), worker };
+    return { storage: inlineStorage(db, () => worker?.wake(), metrics.pipeline.countCommit, log), worker };
   }
   const storage = await StorageThread.start(
     {

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_events.js';
 import * as m0003 from './migrations/0003_event_bodies.js';
 import * as m0004 from './migrations/0004_operations.js';
 import * as m0005 from './migrations/0005_credentials.js';
+import * as m0006 from './migrations/0006_search_backlog.js';
 import type { Database } from './schema.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_event_bodies': m0003,
   '0004_operations': m0004,
   '0005_credentials': m0005,
+  '0006_search_backlog': m0006,
 };
 
 export interface MigrateOutcome {

@@ -28,10 +28,14 @@ export interface EventFilter {
  * PostgreSQL parses the text with plainto_tsquery, which has no syntax to inject.
  */
 export function ftsQuery(text: string): string | undefined {
-  // unicode61 separates tokens at everything but letters and digits.
-  const tokens = text.split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
+  const tokens = ftsTokens(text);
   if (tokens.length === 0) return undefined;
   return tokens.map((t) => `"${t}"`).join(' ');
+}
+
+/** The words of `text` as the index's tokenizer (unicode61) sees them: runs of letters and digits. */
+function ftsTokens(text: string): string[] {
+  return text.split(/[^\p{L}\p{N}]+/u).filter((t) => t.length > 0);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: usable inside any query over the events table
@@ -43,10 +47,19 @@ function bodyMatches(eb: ExpressionBuilder<any, any>, db: Kysely<any>, text: str
       sql`(SELECT b.request_id FROM event_bodies b WHERE to_tsvector('simple', b.raw_body) @@ plainto_tsquery('simple', ${text}))`,
     );
   }
+  // Bodies still in the backlog (stored, not yet tokenized: migration 0006) are read directly,
+  // each token as a case-insensitive substring; the backlog is short by design (search-index.ts).
+  const tokens = ftsTokens(text);
+  const inBacklog = sql.join(
+    tokens.map((t) => sql`b.raw_body LIKE ${`%${likeLiteral(t)}%`} ESCAPE '\\'`),
+    sql` AND `,
+  );
   return eb(
     'events.request_id',
     'in',
-    sql`(SELECT b.request_id FROM event_bodies b WHERE b.rowid IN (SELECT rowid FROM event_search WHERE event_search MATCH ${ftsQuery(text)}))`,
+    sql`(SELECT b.request_id FROM event_bodies b WHERE b.rowid IN (SELECT rowid FROM event_search WHERE event_search MATCH ${ftsQuery(text)})
+      UNION ALL
+      SELECT b.request_id FROM event_bodies b JOIN event_search_backlog q ON q.body_rowid = b.rowid WHERE ${inBacklog})`,
   );
 }
 

@@ -57,9 +57,13 @@ export interface GroupCommitOptions {
   readonly onCommitted?: (stats: BatchStats) => void;
 }
 
+/** How long after the last partner write the gate counts as quiet (search-index.ts waits for it). */
+const GATE_QUIET_MS = 100;
+
 export class GroupCommitter {
   private queue: Job[] = [];
   private active = 0;
+  private lastGateJobAt = Number.NEGATIVE_INFINITY;
   private scheduled = false;
   private readonly idle: (() => void)[] = [];
   private readonly maxBatch: number;
@@ -71,11 +75,18 @@ export class GroupCommitter {
   }
 
   storeEvent(row: NewEventRow): Promise<StoreEventOutcome> {
+    this.lastGateJobAt = performance.now();
     return new Promise((resolve, reject) => this.push({ kind: 'event', row, waiter: { resolve, reject } }));
   }
 
   saveLead(plan: LeadSavePlan): Promise<SaveLeadResult> {
+    this.lastGateJobAt = performance.now();
     return new Promise((resolve, reject) => this.push({ kind: 'lead', plan, waiter: { resolve, reject } }));
+  }
+
+  /** Partners' writes (events, leads) arrived in the last 100 ms: background work should wait. */
+  get gateBusy(): boolean {
+    return performance.now() - this.lastGateJobAt < GATE_QUIET_MS;
   }
 
   /**

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { connect, type Transact } from '../db/connect.js';
+import { searchIndexerFor } from '../events/search-index.js';
 import { loggerOptions } from '../logger.js';
 import { PipelineTally, STATS_INTERVAL_MS } from '../metrics/pipeline-stats.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
@@ -49,9 +50,12 @@ const committer = new GroupCommitter({
     stats.batches++;
     stats.jobs += batch.events + batch.leads;
     stats.ms += batch.ms;
+    indexer?.stored(batch.events);
     if (batch.events > 0) worker?.wake();
   },
 });
+// SQLite: bodies are tokenized for search here, when the gate is quiet (search-index.ts).
+const indexer = searchIndexerFor(db, committer, (err) => log.error({ err }, 'could not index event bodies for search'));
 
 const settle = (id: number, work: Promise<unknown>) =>
   work.then(
@@ -61,6 +65,7 @@ const settle = (id: number, work: Promise<unknown>) =>
 
 async function stop(): Promise<void> {
   await worker?.stop();
+  await indexer?.stop();
   await committer.drain();
   await db.close();
   shipStats();

@@ -4,6 +4,7 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/connect.js';
+import { searchIndexerFor } from '../events/search-index.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
@@ -19,18 +20,28 @@ export interface Storage {
 }
 
 /** `onCommitted` is called after a commit that stored events; `onBatch` after every commit (metrics). */
-export function inlineStorage(db: Db, onCommitted?: () => void, onBatch?: (stats: BatchStats) => void): Storage {
+export function inlineStorage(
+  db: Db,
+  onCommitted?: () => void,
+  onBatch?: (stats: BatchStats) => void,
+  log?: { error(obj: object, msg: string): void },
+): Storage {
   const committer = new GroupCommitter({
     db,
     onCommitted: (stats) => {
       onBatch?.(stats);
+      indexer?.stored(stats.events);
       if (stats.events > 0) onCommitted?.();
     },
   });
+  const indexer = searchIndexerFor(db, committer, (err) => log?.error({ err }, 'could not index event bodies for search'));
   return {
     storeEvent: (row) => committer.storeEvent(row),
     saveLead: (plan) => committer.saveLead(plan),
-    close: () => committer.drain(),
+    async close() {
+      await indexer?.stop();
+      await committer.drain();
+    },
   };
 }
 

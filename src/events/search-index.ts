@@ -1,0 +1,103 @@
+// The SQLite full-text index of raw bodies is built behind the gate (migration 0006): stored
+// bodies are queued in event_search_backlog and tokenized here, in chunks, by the storage thread.
+// PostgreSQL keeps its GIN index, maintained by the server; nothing here runs there.
+import { type Kysely, sql } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+import type { GroupCommitter } from '../storage/group-commit.js';
+
+/** Indexes up to `limit` queued bodies, oldest first; returns how many left the backlog. */
+export async function indexBacklog(trx: Kysely<Database>, limit: number): Promise<number> {
+  // One writer (the caller's transaction): both statements see the same first `limit` rows.
+  await sql`INSERT INTO event_search(rowid, raw_body)
+    SELECT b.rowid, b.raw_body FROM event_bodies b
+    JOIN (SELECT body_rowid FROM event_search_backlog ORDER BY body_rowid LIMIT ${limit}) q ON q.body_rowid = b.rowid`.execute(trx);
+  const removed = await sql`DELETE FROM event_search_backlog
+    WHERE body_rowid IN (SELECT body_rowid FROM event_search_backlog ORDER BY body_rowid LIMIT ${limit})`.execute(trx);
+  return Number(removed.numAffectedRows ?? 0);
+}
+
+export async function backlogSize(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM event_search_backlog`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The indexer of a write path (the storage thread's, or an inline one); none on PostgreSQL. */
+export function searchIndexerFor(db: Db, committer: GroupCommitter, onError: (err: unknown) => void): SearchIndexer | undefined {
+  if (db.dialect !== 'sqlite') return undefined;
+  return new SearchIndexer({ transact: (work) => committer.transact(work), gateBusy: () => committer.gateBusy, onError });
+}
+
+export interface SearchIndexerOptions {
+  /** Runs work in the next write transaction (the storage thread's group commit). */
+  readonly transact: <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+  /** Whether requests are waiting to be written: indexing then waits, unless the backlog is too long. */
+  readonly gateBusy: () => boolean;
+  readonly onError: (err: unknown) => void;
+  /** Bodies per transaction (default 500: ~25 ms of the writer, one gate batch's wait at most). */
+  readonly chunk?: number;
+  /**
+   * Past this many queued bodies, chunks are indexed even while the gate is busy (default 20 000,
+   * ~25 MB of 1.2 KB bodies): search scans the backlog itself, so it must stay short.
+   */
+  readonly maxBacklog?: number;
+}
+
+/**
+ * Keeps the backlog short without taking the writer from the gate: a chunk whenever the gate is
+ * quiet, and one chunk per tick while the backlog is past its bound, whatever the gate does.
+ */
+export class SearchIndexer {
+  /** Bodies believed queued. At start unknown: 1 ("maybe some") makes the first tick look. */
+  private backlog = 1;
+  private running = false;
+  private stopped = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly chunk: number;
+  private readonly maxBacklog: number;
+
+  constructor(private readonly options: SearchIndexerOptions) {
+    this.chunk = options.chunk ?? 500;
+    this.maxBacklog = options.maxBacklog ?? 20_000;
+    // A gate under load keeps the writer busy; a tick every 50 ms asks whether it still is.
+    this.timer = setInterval(() => this.kick(), 50);
+    this.timer.unref();
+  }
+
+  /** Bodies were stored (each one joins the backlog by the insert trigger). */
+  stored(count: number): void {
+    this.backlog += count;
+  }
+
+  get queued(): number {
+    return this.backlog;
+  }
+
+  /** Waits for a chunk being indexed, and indexes no more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped || this.backlog === 0) return;
+    if (this.options.gateBusy() && this.backlog <= this.maxBacklog) return;
+    this.running = true;
+    this.options
+      .transact((trx) => indexBacklog(trx, this.chunk))
+      .then(
+        (indexed) => {
+          // Fewer than a chunk: the backlog is empty (bodies purged meanwhile left it too). A full
+          // chunk: there may be more, whatever the count said.
+          this.backlog = indexed < this.chunk ? 0 : Math.max(1, this.backlog - indexed);
+        },
+        (err: unknown) => this.options.onError(err),
+      )
+      .finally(() => {
+        this.running = false;
+        // Still quiet (or still too long): go on at once rather than at the next tick.
+        if (this.backlog > 0) setImmediate(() => this.kick());
+      });
+  }
+}
