@@ -45,6 +45,23 @@ function threadTicks(pid: number): Map<number, ThreadTicks> {
   return threads;
 }
 
+/** CPU ticks of every PostgreSQL server process on this machine (the server the bench uses is local). */
+function postgresTicks(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks;
+}
+
 async function measure(dialect: Dialect, seconds: number, bodiesFile: string): Promise<void> {
   const scratch = await createTestDatabase(dialect);
   try {
@@ -57,6 +74,7 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
     const service = await startService(`service-${dialect}`, scratch.url, workerEnv);
     try {
       const before = threadTicks(service.process.pid);
+      const postgresBefore = postgresTicks();
       const load = await runLoad({
         port: service.port,
         path: GATE_PATH,
@@ -67,6 +85,7 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
       });
       const drained = await waitUntilDrained(scratch.db.kysely, 120_000);
       const after = threadTicks(service.process.pid);
+      const postgresUsed = postgresTicks() - postgresBefore;
       const counts = await countByStatus(scratch.db.kysely);
       const events = Object.values(counts).reduce((a, b) => a + b, 0);
       const rows = [...after.entries()]
@@ -86,6 +105,12 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
         );
       }
       process.stdout.write(`  ${'all threads'.padEnd(29)} ${usPerEvent(total).toFixed(0).padStart(5)} µs/event\n`);
+      if (dialect === 'postgres') {
+        process.stdout.write(`  ${'PostgreSQL server processes'.padEnd(29)} ${usPerEvent(postgresUsed).toFixed(0).padStart(5)} µs/event\n`);
+      }
+      const idleMb = service.idleMb;
+      const { peakMb } = await service.stop();
+      process.stdout.write(`  RSS: ${idleMb} MB idle, ${peakMb} MB peak\n`);
     } finally {
       await service.stop();
     }

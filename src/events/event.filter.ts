@@ -41,10 +41,14 @@ function ftsTokens(text: string): string[] {
 // biome-ignore lint/suspicious/noExplicitAny: usable inside any query over the events table
 function bodyMatches(eb: ExpressionBuilder<any, any>, db: Kysely<any>, text: string) {
   if (dialectOfKysely(db) === 'postgres') {
+    // Indexed vectors, and the bodies still queued (migration 0006) tokenized on the spot.
     return eb(
       'events.request_id',
       'in',
-      sql`(SELECT b.request_id FROM event_bodies b WHERE to_tsvector('simple', b.raw_body) @@ plainto_tsquery('simple', ${text}))`,
+      sql`(SELECT s.request_id FROM event_search s WHERE s.doc @@ plainto_tsquery('simple', ${text})
+        UNION ALL
+        SELECT b.request_id FROM event_bodies b JOIN event_search_backlog q ON q.request_id = b.request_id
+        WHERE to_tsvector('simple', b.raw_body) @@ plainto_tsquery('simple', ${text}))`,
     );
   }
   // Bodies still in the backlog (stored, not yet tokenized: migration 0006) are read directly,

@@ -1,13 +1,29 @@
-// The SQLite full-text index of raw bodies is built behind the gate (migration 0006): stored
-// bodies are queued in event_search_backlog and tokenized here, in chunks, by the storage thread.
-// PostgreSQL keeps its GIN index, maintained by the server; nothing here runs there.
+// The full-text index of raw bodies is built behind the gate (migration 0006): stored bodies are
+// queued in event_search_backlog by a trigger and tokenized here, in chunks, by the storage
+// thread — into SQLite's FTS5 table, or PostgreSQL's event_search table of tsvectors.
 import { type Kysely, sql } from 'kysely';
-import type { Db } from '../db/connect.js';
+import { type Db, ownTransaction } from '../db/connect.js';
+import { dialectOfKysely } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { GroupCommitter } from '../storage/group-commit.js';
 
 /** Indexes up to `limit` queued bodies, oldest first; returns how many left the backlog. */
 export async function indexBacklog(trx: Kysely<Database>, limit: number): Promise<number> {
+  if (dialectOfKysely(trx) === 'postgres') {
+    // Several API nodes may index at once: each takes rows the others have not locked.
+    const { rows } = await sql<{ n: number }>`
+      WITH taken AS (
+        DELETE FROM event_search_backlog WHERE request_id IN (
+          SELECT request_id FROM event_search_backlog ORDER BY request_id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING request_id),
+      indexed AS (
+        INSERT INTO event_search (request_id, doc)
+        SELECT b.request_id, to_tsvector('simple', b.raw_body) FROM event_bodies b JOIN taken USING (request_id)
+        ON CONFLICT (request_id) DO UPDATE SET doc = excluded.doc
+        RETURNING 1)
+      SELECT count(*)::int AS n FROM taken`.execute(trx);
+    return Number(rows[0]?.n ?? 0);
+  }
   // One writer (the caller's transaction): both statements see the same first `limit` rows.
   await sql`INSERT INTO event_search(rowid, raw_body)
     SELECT b.rowid, b.raw_body FROM event_bodies b
@@ -22,10 +38,15 @@ export async function backlogSize(db: Kysely<Database>): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** The indexer of a write path (the storage thread's, or an inline one); none on PostgreSQL. */
-export function searchIndexerFor(db: Db, committer: GroupCommitter, onError: (err: unknown) => void): SearchIndexer | undefined {
-  if (db.dialect !== 'sqlite') return undefined;
-  return new SearchIndexer({ transact: (work) => committer.transact(work), gateBusy: () => committer.gateBusy, onError });
+/**
+ * The indexer of a write path (the storage thread's, or an inline one). On SQLite its chunks ride
+ * in the group commit (the one writer); on PostgreSQL they take their own transaction, so no gate
+ * batch waits behind one.
+ */
+export function searchIndexerFor(db: Db, committer: GroupCommitter, onError: (err: unknown) => void): SearchIndexer {
+  const transact =
+    db.dialect === 'sqlite' ? <T>(work: (trx: Kysely<Database>) => Promise<T>) => committer.transact(work) : ownTransaction(db.kysely);
+  return new SearchIndexer({ transact, gateBusy: () => committer.gateBusy, onError });
 }
 
 export interface SearchIndexerOptions {

@@ -50,11 +50,11 @@ const committer = new GroupCommitter({
     stats.batches++;
     stats.jobs += batch.events + batch.leads;
     stats.ms += batch.ms;
-    indexer?.stored(batch.events);
+    indexer.stored(batch.events);
     if (batch.events > 0) worker?.wake();
   },
 });
-// SQLite: bodies are tokenized for search here, when the gate is quiet (search-index.ts).
+// Bodies are tokenized for search here, when the gate is quiet (search-index.ts).
 const indexer = searchIndexerFor(db, committer, (err) => log.error({ err }, 'could not index event bodies for search'));
 
 const settle = (id: number, work: Promise<unknown>) =>
@@ -65,7 +65,7 @@ const settle = (id: number, work: Promise<unknown>) =>
 
 async function stop(): Promise<void> {
   await worker?.stop();
-  await indexer?.stop();
+  await indexer.stop();
   await committer.drain();
   await db.close();
   shipStats();

@@ -30,7 +30,7 @@ export function inlineStorage(
     db,
     onCommitted: (stats) => {
       onBatch?.(stats);
-      indexer?.stored(stats.events);
+      indexer.stored(stats.events);
       if (stats.events > 0) onCommitted?.();
     },
   });
@@ -39,7 +39,7 @@ export function inlineStorage(
     storeEvent: (row) => committer.storeEvent(row),
     saveLead: (plan) => committer.saveLead(plan),
     async close() {
-      await indexer?.stop();
+      await indexer.stop();
       await committer.drain();
     },
   };
