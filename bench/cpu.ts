@@ -7,6 +7,7 @@
 //
 //   npm run bench:cpu
 //   BENCH_DIALECTS=sqlite BENCH_SECONDS=8 WORKER_ENABLED=false npm run bench:cpu
+//   BENCH_ROUTE=leads BENCH_DIALECTS=postgres npm run bench:cpu                    # lead saves
 //   BENCH_SETUP_SQL='DROP TRIGGER event_bodies_search_insert' npm run bench:cpu   # an A/B probe
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +17,7 @@ import type { Dialect } from '../src/db/connect.js';
 import { applyProvisioning } from '../src/provisioning/provisioning.service.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
 import { countByStatus, waitUntilDrained } from './drain.js';
-import { BENCH_AUTH, GATE_PATH, gateBody, provisioning } from './fixture.js';
+import { BENCH_AUTH, GATE_PATH, gateBody, LEADS_PATH, leadBody, provisioning } from './fixture.js';
 import { runLoad } from './load.js';
 import { prepareRuntime, startService } from './targets.js';
 
@@ -77,7 +78,7 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
       const postgresBefore = postgresTicks();
       const load = await runLoad({
         port: service.port,
-        path: GATE_PATH,
+        path: ROUTE === 'leads' ? LEADS_PATH : GATE_PATH,
         bodiesFile,
         authorization: BENCH_AUTH,
         connections: 50,
@@ -87,7 +88,8 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
       const after = threadTicks(service.process.pid);
       const postgresUsed = postgresTicks() - postgresBefore;
       const counts = await countByStatus(scratch.db.kysely);
-      const events = Object.values(counts).reduce((a, b) => a + b, 0);
+      // Per answered request for leads (each a save); per stored event for the gate.
+      const events = ROUTE === 'leads' ? load.requests : Object.values(counts).reduce((a, b) => a + b, 0);
       const rows = [...after.entries()]
         .map(([tid, t]) => ({ tid, name: t.name, ticks: t.ticks - (before.get(tid)?.ticks ?? 0) }))
         .filter((t) => t.ticks > 0)
@@ -120,8 +122,11 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
 }
 
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite').split(',') as Dialect[];
+/** BENCH_ROUTE=leads measures lead saves instead of the event gate (figures per save). */
+const ROUTE = process.env.BENCH_ROUTE === 'leads' ? 'leads' : 'gate';
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 await prepareRuntime();
 const bodiesFile = join(tmpdir(), `bench-cpu-bodies-${process.pid}.txt`);
-writeFileSync(bodiesFile, `${Array.from({ length: 1000 }, (_, i) => gateBody(i)).join('\n')}\n`);
+const body = ROUTE === 'leads' ? leadBody : gateBody;
+writeFileSync(bodiesFile, `${Array.from({ length: 1000 }, (_, i) => body(i)).join('\n')}\n`);
 for (const dialect of dialects) await measure(dialect, seconds, bodiesFile);

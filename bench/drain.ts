@@ -12,7 +12,7 @@ import { sleep } from './processes.js';
 /** Empties the events (their summaries and timelines too), so each scenario starts from the same queue. */
 export async function resetEvents(db: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect === 'postgres') {
-    await sql`TRUNCATE chat_summaries, event_attempts, event_bodies, events`.execute(db);
+    await sql`TRUNCATE chat_summaries, event_attempts, event_search, event_search_backlog, event_bodies, events`.execute(db);
   } else {
     await db.deleteFrom('chat_summaries').execute();
     await db.deleteFrom('event_attempts').execute();

@@ -43,9 +43,9 @@ export function normalizeLead(body: SaveLeadRequest): { lead: LeadInput; lastCon
   return { lead, lastContactAt };
 }
 
-async function checkReferences(db: Kysely<Database>, dealerUuid: string, lead: LeadInput): Promise<LeadWarning[]> {
-  const refs = await repo.findReferences(db, dealerUuid, lead.customer.uuid, lead.vehicle.uuid);
-  if (refs.dealer === null) throw new AppError('DEALER_NOT_FOUND', `Dealer ${dealerUuid} does not exist`);
+/** A lead's reference check: refused (404/422) or accepted, with a warning when they disagree. */
+function checkReferences(refs: repo.LeadReferences | undefined, dealerUuid: string, lead: LeadInput): LeadWarning[] {
+  if (refs === undefined || refs.dealer === null) throw new AppError('DEALER_NOT_FOUND', `Dealer ${dealerUuid} does not exist`);
   if (refs.customer === null) {
     throw new AppError('CUSTOMER_NOT_FOUND', `customer.uuid ${lead.customer.uuid} is not a customer of dealer ${dealerUuid}`);
   }
@@ -96,20 +96,75 @@ export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, now = Da
   return { dealerUuid, lead, key: leadKey(lead), changes, warnings };
 }
 
+/** What became of one save of a batch: saved, or refused for its references (nothing written). */
+export type LeadWriteResult = { readonly ok: true; readonly value: SaveLeadResult } | { readonly ok: false; readonly error: AppError };
+
 /**
- * The database part of a save, inside the caller's transaction (the storage thread's batch):
- * the reference checks, then one upsert. A refused reference throws before anything is written;
- * the only write is the last statement, so a lead never leaves half its work in a batch.
+ * The database part of a batch of saves, inside the caller's transaction (the storage thread's
+ * group commit), in a fixed number of statements whatever the batch size: one query checks every
+ * lead's references, then one multi-row upsert per "round". A statement cannot update a row twice,
+ * so saves of the same lead in one batch go to successive rounds, in their order: the first
+ * creates it, the next ones update it and count. A refused reference writes nothing for that save.
+ * PostgreSQL, 50 connections saving leads: two statements per save took ~300 µs of the storage
+ * thread's CPU and ~400 µs of the server's per save (bench:cpu) — mostly round trips.
  */
-export async function writeLead(trx: Kysely<Database>, plan: LeadSavePlan): Promise<SaveLeadResult> {
-  const { dealerUuid, lead, key, changes } = plan;
-  const warnings = [...plan.warnings, ...(await checkReferences(trx, dealerUuid, lead))];
-  const saved = await repo.upsertLead(
+export async function writeLeads(trx: Kysely<Database>, plans: readonly LeadSavePlan[]): Promise<LeadWriteResult[]> {
+  const refs = await repo.findReferencesOfMany(
     trx,
-    { ...changes, prospect_uuid: randomUUID(), dealer_uuid: dealerUuid, lead_key: key, save_count: 1, created_at: changes.updated_at },
-    changes,
+    uniqueBy(
+      plans.map((p) => ({ dealerUuid: p.dealerUuid, customerUuid: p.lead.customer.uuid, vehicleUuid: p.lead.vehicle.uuid })),
+      (w) => repo.referencesKey(w.dealerUuid, w.customerUuid, w.vehicleUuid),
+    ),
   );
-  return { isNewCreated: saved.created, prospectUuid: saved.prospectUuid, warnings };
+  const results: LeadWriteResult[] = new Array(plans.length);
+  const warnings: LeadWarning[][] = new Array(plans.length);
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  for (const [i, plan] of plans.entries()) {
+    try {
+      const found = refs.get(repo.referencesKey(plan.dealerUuid, plan.lead.customer.uuid, plan.lead.vehicle.uuid));
+      warnings[i] = [...plan.warnings, ...checkReferences(found, plan.dealerUuid, plan.lead)];
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      results[i] = { ok: false, error };
+      continue;
+    }
+    const key = repo.leadRowKey(plan.dealerUuid, plan.key);
+    const round = seen.get(key) ?? 0;
+    seen.set(key, round + 1);
+    if (rounds[round] === undefined) rounds[round] = [];
+    rounds[round].push(i);
+  }
+  for (const round of rounds) {
+    const saved = await repo.upsertLeads(
+      trx,
+      round.map((i) => {
+        const { changes, dealerUuid, key } = plans[i] as LeadSavePlan;
+        return {
+          ...changes,
+          prospect_uuid: randomUUID(),
+          dealer_uuid: dealerUuid,
+          lead_key: key,
+          save_count: 1,
+          created_at: changes.updated_at,
+        };
+      }),
+    );
+    for (const i of round) {
+      const plan = plans[i] as LeadSavePlan;
+      const row = saved.get(repo.leadRowKey(plan.dealerUuid, plan.key));
+      if (row === undefined) throw new Error(`lead upsert returned no row for ${plan.key}`);
+      results[i] = {
+        ok: true,
+        value: { isNewCreated: row.created, prospectUuid: row.prospectUuid, warnings: warnings[i] as LeadWarning[] },
+      };
+    }
+  }
+  return results;
+}
+
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
 }
 
 export function leadFromRow(row: LeadRow): Lead {

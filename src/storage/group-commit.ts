@@ -13,10 +13,9 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { notifyEventsStored } from '../db/dialect.js';
 import type { Database, NewEventRow } from '../db/schema.js';
-import { isAppError } from '../errors.js';
 import * as events from '../events/event.repository.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
-import { type LeadSavePlan, writeLead } from '../leads/lead.service.js';
+import { type LeadSavePlan, writeLeads } from '../leads/lead.service.js';
 
 export type { NewEventRow };
 
@@ -181,17 +180,17 @@ export class GroupCommitter {
         };
       }
     }
-    for (const [i, job] of jobs.entries()) {
-      if (job.kind !== 'lead') continue;
-      try {
-        results[i] = { ok: true, value: await writeLead(trx, job.plan) };
-      } catch (error) {
-        // A lead refused for its references (404/422) was refused before it wrote anything.
-        // Anything else fails the batch: on PostgreSQL the transaction is aborted, and a COMMIT
-        // would silently roll back its batch mates. The batch is then retried job by job.
-        if (!isAppError(error)) throw error;
-        results[i] = { ok: false, error };
-      }
+    // All the batch's leads in a few statements (lead.service.ts). A lead refused for its
+    // references (404/422) writes nothing and fails alone. Anything else the database refuses
+    // fails the batch: on PostgreSQL the transaction is aborted, and a COMMIT would silently roll
+    // back its batch mates. The batch is then retried job by job.
+    const leadJobs = [...jobs.entries()].filter(([, job]) => job.kind === 'lead') as [number, Extract<Job, { kind: 'lead' }>][];
+    if (leadJobs.length > 0) {
+      const written = await writeLeads(
+        trx,
+        leadJobs.map(([, job]) => job.plan),
+      );
+      for (const [n, [i]] of leadJobs.entries()) results[i] = written[n] as Settled<unknown>;
     }
     // Tasks last: a claim then sees the events inserted above. A task that throws fails the batch.
     for (const [i, job] of jobs.entries()) {

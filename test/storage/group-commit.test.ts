@@ -173,6 +173,33 @@ for (const dialect of testDialects()) {
       const row = await tdb.db.kysely.selectFrom('leads').select('save_count').where('lead_id', '=', 'gc-same').executeTakeFirstOrThrow();
       assert.equal(row.save_count, 5);
     });
+
+    test('one batch mixing new leads, repeats of one lead and refusals: each save answered in its order', async () => {
+      const plan = (leadId: string, extra: Record<string, unknown> = {}) => planLeadSave('d-1', leadBody({ leadId, ...extra }) as never);
+      const plans = [
+        plan('mix-a', { status: 'OPEN' }),
+        plan('mix-b'),
+        plan('mix-a', { status: 'WORKING' }),
+        plan('mix-c', { vehicle: { uuid: 'v-none' } }),
+        plan('mix-a', { status: 'CLOSED' }),
+      ];
+      // Handed in together, so they share a batch (one references query, one upsert per round).
+      const results = await Promise.allSettled(plans.map((p) => committer.saveLead(p)));
+      const values = results.map((r) => (r.status === 'fulfilled' ? r.value : null));
+      assert.deepEqual(
+        values.map((v) => v?.isNewCreated),
+        [true, true, false, undefined, false],
+      );
+      assert.equal(((results[3] as PromiseRejectedResult).reason as { code: string }).code, 'VEHICLE_NOT_FOUND');
+      assert.equal(values[0]?.prospectUuid, values[2]?.prospectUuid);
+      assert.equal(values[0]?.prospectUuid, values[4]?.prospectUuid);
+      const row = await tdb.db.kysely
+        .selectFrom('leads')
+        .select(['save_count', 'status'])
+        .where('lead_id', '=', 'mix-a')
+        .executeTakeFirstOrThrow();
+      assert.deepEqual({ ...row }, { save_count: 3, status: 'CLOSED' }, 'the last save of the batch wins, each one counted');
+    });
   });
 
   describe(`storage thread: the service's write path [${dialect}]`, () => {
