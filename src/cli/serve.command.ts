@@ -15,7 +15,10 @@ LOG_LEVEL (info), MAX_BODY_BYTES (1048576), PROVISIONING_POLL_MS (500), WORKER_E
 HEADERS_TIMEOUT_MS (10000), REQUEST_TIMEOUT_MS (30000), KEEP_ALIVE_TIMEOUT_MS (5000),
 MAX_CONNECTIONS (4096), MAX_IN_FLIGHT (256), LISTEN_BACKLOG (511), SHUTDOWN_TIMEOUT_MS (10000),
 AUTH_MAX_FAILURES_PER_USERNAME (10), AUTH_MAX_FAILURES_PER_ADDRESS (30),
-AUTH_FAILURE_WINDOW_MS (60000), and the WORKER_* settings listed by "dealer-gateway worker --help".`;
+AUTH_FAILURE_WINDOW_MS (60000), PG_POOL_SIZE (10), TRUST_PROXY (false),
+ADMIN_TOKEN (unset: generated on first start, printed once), RETENTION_BODY_DAYS (30),
+RETENTION_IDEMPOTENCY_DAYS (7), RETENTION_INTERVAL_MS (60000), and the WORKER_* settings
+listed by "dealer-gateway worker --help". Every one is described in docs/operations.md.`;
 
 export const serveCommand: Command = {
   name: 'serve',

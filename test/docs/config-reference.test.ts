@@ -82,3 +82,11 @@ test('each whole-number variable has the default and the range the code applies'
     assert.ok(values.includes(min as number) && values.includes(max as number), `${name}: the Values cell should say ${min}–${max}`);
   }
 });
+
+test('every variable src/config.ts reads is named by `serve --help` or `worker --help`', async () => {
+  const { serveCommand } = await import('../../src/cli/serve.command.js');
+  const { workerCommand } = await import('../../src/cli/worker.command.js');
+  const help = `${serveCommand.help}\n${workerCommand.help}`;
+  const missing = [...readNames()].filter((name) => !new RegExp(`\\b${name}\\b`).test(help));
+  assert.deepEqual(missing, [], 'add them to the help text in src/cli/serve.command.ts (or worker.command.ts)');
+});
