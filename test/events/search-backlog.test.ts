@@ -192,7 +192,8 @@ if (testDialects().includes('sqlite')) {
         transact: (work) => committer.transact(work),
         gateBusy: () => busy,
         onError: (err) => errors.push(err),
-        chunk: 2,
+        chunk: 3,
+        busyChunk: 1,
         maxBacklog: 4,
       });
       try {
