@@ -1,4 +1,5 @@
-// `npm run bench:cpu`: CPU time per acknowledged event, per thread of the service. Throughput on
+// `npm run bench:cpu`: CPU time per acknowledged event, per thread of the service, after the
+// same figure for the bare Fastify baseline under the same load. Throughput on
 // a 2-core machine moves ±15 % with whatever else runs; CPU time per event moves far less, so
 // this is the figure to compare when changing the hot path. It starts the service in its default
 // configuration (in-process worker on) on a fresh database, drives the gate with wrk at 50
@@ -19,7 +20,7 @@ import { createTestDatabase } from '../test/helpers/databases.js';
 import { countByStatus, waitUntilDrained } from './drain.js';
 import { BENCH_AUTH, GATE_PATH, gateBody, LEADS_PATH, leadBody, provisioning } from './fixture.js';
 import { runLoad } from './load.js';
-import { prepareRuntime, startService } from './targets.js';
+import { prepareRuntime, startBaseline, startService } from './targets.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -123,6 +124,29 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
   }
 }
 
+/** The bare Fastify route under the same load, for the side-by-side figure (per request). */
+async function measureBaseline(seconds: number, bodiesFile: string): Promise<void> {
+  const baseline = await startBaseline();
+  try {
+    const before = threadTicks(baseline.process.pid);
+    const load = await runLoad({
+      port: baseline.port,
+      path: ROUTE === 'leads' ? LEADS_PATH : GATE_PATH,
+      bodiesFile,
+      authorization: BENCH_AUTH,
+      connections: 50,
+      seconds,
+    });
+    const after = threadTicks(baseline.process.pid);
+    let ticks = 0;
+    for (const [tid, t] of after) ticks += t.ticks - (before.get(tid)?.ticks ?? 0);
+    const us = ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, load.requests);
+    process.stdout.write(`\nbaseline (bare Fastify): ${load.perSecond} req/s, p99 ${load.p99Ms} ms; all threads ${us.toFixed(0)} µs/request\n`);
+  } finally {
+    await baseline.stop();
+  }
+}
+
 const dialects = (process.env.BENCH_DIALECTS ?? 'sqlite').split(',') as Dialect[];
 /** BENCH_ROUTE=leads measures lead saves instead of the event gate (figures per save). */
 const ROUTE = process.env.BENCH_ROUTE === 'leads' ? 'leads' : 'gate';
@@ -131,4 +155,5 @@ await prepareRuntime();
 const bodiesFile = join(tmpdir(), `bench-cpu-bodies-${process.pid}.txt`);
 const body = ROUTE === 'leads' ? leadBody : gateBody;
 writeFileSync(bodiesFile, `${Array.from({ length: 1000 }, (_, i) => body(i)).join('\n')}\n`);
+await measureBaseline(seconds, bodiesFile);
 for (const dialect of dialects) await measure(dialect, seconds, bodiesFile);
