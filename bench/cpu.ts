@@ -141,7 +141,9 @@ async function measureBaseline(seconds: number, bodiesFile: string): Promise<voi
     let ticks = 0;
     for (const [tid, t] of after) ticks += t.ticks - (before.get(tid)?.ticks ?? 0);
     const us = ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, load.requests);
-    process.stdout.write(`\nbaseline (bare Fastify): ${load.perSecond} req/s, p99 ${load.p99Ms} ms; all threads ${us.toFixed(0)} µs/request\n`);
+    process.stdout.write(
+      `\nbaseline (bare Fastify): ${load.perSecond} req/s, p99 ${load.p99Ms} ms; all threads ${us.toFixed(0)} µs/request\n`,
+    );
   } finally {
     await baseline.stop();
   }
