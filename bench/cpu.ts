@@ -71,8 +71,10 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
     // A probe for A/B runs: SQL run on the scratch database first (e.g. dropping an index).
     if (process.env.BENCH_SETUP_SQL) await sql.raw(process.env.BENCH_SETUP_SQL).execute(scratch.db.kysely);
     // The service's own settings are stripped from its environment (default configuration) except
-    // WORKER_ENABLED, which this script passes on when set.
-    const workerEnv: Record<string, string> = process.env.WORKER_ENABLED ? { WORKER_ENABLED: process.env.WORKER_ENABLED } : {};
+    // the WORKER_* ones, which this script passes on when set (A/B runs of the worker's settings).
+    const workerEnv = Object.fromEntries(
+      Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('WORKER_') && e[1] !== undefined),
+    );
     const service = await startService(`service-${dialect}`, scratch.url, workerEnv);
     try {
       const before = threadTicks(service.process.pid);

@@ -3,7 +3,7 @@
 // thread — into SQLite's FTS5 table, or PostgreSQL's event_search table of tsvectors.
 import { type Kysely, sql } from 'kysely';
 import { type Db, ownTransaction } from '../db/connect.js';
-import { dialectOfKysely } from '../db/dialect.js';
+import { dialectOfKysely, isTransientDbError } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { GroupCommitter } from '../storage/group-commit.js';
 
@@ -43,10 +43,19 @@ export async function backlogSize(db: Kysely<Database>): Promise<number> {
  * in the group commit (the one writer); on PostgreSQL they take their own transaction, so no gate
  * batch waits behind one.
  */
-export function searchIndexerFor(db: Db, committer: GroupCommitter, onError: (err: unknown) => void): SearchIndexer {
+export function searchIndexerFor(db: Db, committer: GroupCommitter, log?: IndexerLog): SearchIndexer {
   const transact =
     db.dialect === 'sqlite' ? <T>(work: (trx: Kysely<Database>) => Promise<T>) => committer.transact(work) : ownTransaction(db.kysely);
+  // A database that is down or full is an outage the operator sees elsewhere too (503s, /readyz):
+  // a warning; anything else is a bug or a corrupt index: an error.
+  const onError = (err: unknown) =>
+    log?.[isTransientDbError(err) ? 'warn' : 'error']({ err }, 'could not index event bodies for search; retrying with backoff');
   return new SearchIndexer({ transact, gateBusy: () => committer.gateBusy, onError });
+}
+
+export interface IndexerLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 export interface SearchIndexerOptions {
@@ -54,6 +63,7 @@ export interface SearchIndexerOptions {
   readonly transact: <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
   /** Whether requests are waiting to be written: indexing then waits, unless the backlog is too long. */
   readonly gateBusy: () => boolean;
+  /** The first failure of a streak (later ones wait, with backoff, without a report). */
   readonly onError: (err: unknown) => void;
   /** Bodies per transaction while the gate is quiet (default 500: ~25 ms of SQLite's writer). */
   readonly chunk?: number;
@@ -79,6 +89,9 @@ export class SearchIndexer {
   private backlog = 1;
   private running = false;
   private stopped = false;
+  /** Consecutive failed chunks (the database down, a full disk): each doubles the pause. */
+  private failures = 0;
+  private pausedUntil = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly chunk: number;
   private readonly busyChunk: number;
@@ -110,7 +123,7 @@ export class SearchIndexer {
   }
 
   private kick(): void {
-    if (this.running || this.stopped || this.backlog === 0) return;
+    if (this.running || this.stopped || this.backlog === 0 || Date.now() < this.pausedUntil) return;
     const busy = this.options.gateBusy();
     if (busy && this.backlog <= this.maxBacklog) return;
     const chunk = busy ? this.busyChunk : this.chunk;
@@ -122,13 +135,20 @@ export class SearchIndexer {
           // Fewer than a chunk: the backlog is empty (bodies purged meanwhile left it too). A full
           // chunk: there may be more, whatever the count said.
           this.backlog = indexed < chunk ? 0 : Math.max(1, this.backlog - indexed);
+          this.failures = 0;
         },
-        (err: unknown) => this.options.onError(err),
+        (err: unknown) => {
+          // Reported once per outage, then retried after 1 s, 2 s, 4 s … 30 s: a database that
+          // is down must not cost a log line and a failed transaction every tick.
+          if (this.failures === 0) this.options.onError(err);
+          this.failures++;
+          this.pausedUntil = Date.now() + Math.min(30_000, 1000 * 2 ** (this.failures - 1));
+        },
       )
       .finally(() => {
         this.running = false;
         // Still quiet (or still too long): go on at once rather than at the next tick.
-        if (this.backlog > 0) setImmediate(() => this.kick());
+        if (this.backlog > 0 && this.failures === 0) setImmediate(() => this.kick());
       });
   }
 }

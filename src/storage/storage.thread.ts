@@ -55,7 +55,7 @@ const committer = new GroupCommitter({
   },
 });
 // Bodies are tokenized for search here, when the gate is quiet (search-index.ts).
-const indexer = searchIndexerFor(db, committer, (err) => log.error({ err }, 'could not index event bodies for search'));
+const indexer = searchIndexerFor(db, committer, log);
 
 const settle = (id: number, work: Promise<unknown>) =>
   work.then(

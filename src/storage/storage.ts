@@ -4,7 +4,7 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/connect.js';
-import { searchIndexerFor } from '../events/search-index.js';
+import { type IndexerLog, searchIndexerFor } from '../events/search-index.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
@@ -20,12 +20,7 @@ export interface Storage {
 }
 
 /** `onCommitted` is called after a commit that stored events; `onBatch` after every commit (metrics). */
-export function inlineStorage(
-  db: Db,
-  onCommitted?: () => void,
-  onBatch?: (stats: BatchStats) => void,
-  log?: { error(obj: object, msg: string): void },
-): Storage {
+export function inlineStorage(db: Db, onCommitted?: () => void, onBatch?: (stats: BatchStats) => void, log?: IndexerLog): Storage {
   const committer = new GroupCommitter({
     db,
     onCommitted: (stats) => {
@@ -34,7 +29,7 @@ export function inlineStorage(
       if (stats.events > 0) onCommitted?.();
     },
   });
-  const indexer = searchIndexerFor(db, committer, (err) => log?.error({ err }, 'could not index event bodies for search'));
+  const indexer = searchIndexerFor(db, committer, log);
   return {
     storeEvent: (row) => committer.storeEvent(row),
     saveLead: (plan) => committer.saveLead(plan),

@@ -183,6 +183,27 @@ if (testDialects().includes('sqlite')) {
       assert.deepEqual(await search(db, 'rewrite old'), []);
     });
 
+    test('a failing database is reported once, then retried with a pause, not every tick', async () => {
+      let calls = 0;
+      const errors: unknown[] = [];
+      const indexer = new SearchIndexer({
+        transact: async () => {
+          calls++;
+          throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        },
+        gateBusy: () => false,
+        onError: (err) => errors.push(err),
+      });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1300));
+        // Ticks come every 50 ms; after the first failure it waits 1 s, then 2 s.
+        assert.ok(calls >= 1 && calls <= 2, `${calls} attempts in 1.3 s`);
+        assert.equal(errors.length, 1, 'one report per outage');
+      } finally {
+        await indexer.stop();
+      }
+    });
+
     test('the indexer waits while the gate is busy, unless its backlog is past the bound', async () => {
       const db = tdb.db.kysely;
       await indexAll(db);
