@@ -1,6 +1,8 @@
 // `dealer-gateway <command>`: each command parses its own flags, loads the config from the
 // environment and calls services (never HTTP routes). Returns the process exit code.
 
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { VERSION } from '../version.js';
 import { adminTokenCommand } from './admin-token.command.js';
 import { applyCommand } from './apply.command.js';
@@ -65,4 +67,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`dealer-gateway ${command.name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
+}
+
+// `node dist/cli/main.js <command>`: the compiled entry point run directly (a container image, a
+// process manager), without the bin's check for a stale build. Imported (by the bin, by tests),
+// it only exports main().
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,6 +1,7 @@
 // The `dealer-gateway` command line, run for real as a child process: exit codes, usage texts,
 // `migrate`, `apply`, `hash-password`, and a smoke test of `serve` with a graceful SIGTERM.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,15 @@ describe('cli: usage', { concurrency: 4 }, () => {
       assert.equal(r.stderr, '');
     });
   }
+
+  test('node dist/cli/main.js runs the compiled CLI directly (what a container image runs)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${VERSION}\n`);
+    const usage = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'no-such-command'], { encoding: 'utf8' });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /unknown command "no-such-command"/);
+  });
 
   for (const name of COMMANDS) {
     test(`${name} --help prints its usage and exits 0`, async () => {
