@@ -18,6 +18,14 @@ import { recordFailure } from './retry.js';
 
 /** How long a woken worker waits for more events when its last batch was not full. */
 const WAKE_COALESCE_MS = 20;
+/**
+ * Events handed over by the gate's commits (handOff) and not yet taken: past this, new events
+ * are stored unleased and claimed as usual. Two batches: a few hundred ms of work, far inside
+ * any lease, so a handed-over event is never also claimed again by this worker.
+ */
+const HAND_OFF_CAP_BATCHES = 2;
+/** While handed-over events fill every batch, the queue is still claimed from this often (retries, replays). */
+const CLAIM_AT_LEAST_EVERY_MS = 1000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface StartedBatch {
@@ -69,6 +77,9 @@ export class Worker {
   private retention: RetentionScheduler | undefined;
   /** When the loop last went round (epoch ms): readiness fails when it stops moving (src/metrics/). */
   lastBeatAt = Date.now();
+  /** Events the gate stored already leased to this worker, oldest first (handOff). */
+  private handedOff: EventRow[] = [];
+  private lastClaimAt = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -87,11 +98,20 @@ export class Worker {
    */
   private async startBatch(now: number): Promise<StartedBatch> {
     const { db, config } = this.options;
-    const events = await claimBatch(
-      db,
-      { workerId: this.id, now, limit: config.batchSize, leaseMs: config.leaseMs },
-      this.options.transact,
-    );
+    // Events handed over by the gate first (their lease still runs: one that ran out may have
+    // been claimed by another worker meanwhile, and is left to the claims). The queue itself is
+    // still claimed when they do not fill the batch, and at least once a second.
+    const fresh = this.handedOff.splice(0, config.batchSize).filter((e) => e.locked_until !== null && e.locked_until > now);
+    let events = fresh;
+    if (fresh.length < config.batchSize || now - this.lastClaimAt >= CLAIM_AT_LEAST_EVERY_MS) {
+      this.lastClaimAt = now;
+      const claimed = await claimBatch(
+        db,
+        { workerId: this.id, now, limit: Math.max(config.batchSize - fresh.length, 25), leaseMs: config.leaseMs },
+        this.options.transact,
+      );
+      events = fresh.length === 0 ? claimed : [...fresh, ...claimed];
+    }
     const healthy = events.filter((e) => e.attempts <= config.maxAttempts);
     const poisoned = events.filter((e) => e.attempts > config.maxAttempts);
     const assessing = healthy.length === 0 || this.stopping ? Promise.resolve([]) : this.assessor.assess(healthy);
@@ -119,7 +139,7 @@ export class Worker {
       report[outcome]++;
       tallies?.push({ event, outcome });
     };
-    if (prefetch && events.length === config.batchSize && !this.stopping) {
+    if (prefetch && events.length >= config.batchSize && !this.stopping) {
       this.prefetched = this.startBatch(clock());
       this.prefetched.catch(() => {}); // awaited (and its error reported) by the next batch
     }
@@ -251,6 +271,28 @@ export class Worker {
     if (config.retention) this.retention = startRetention({ db, config: config.retention, log, transact });
   }
 
+  /**
+   * The lease for events about to be stored, if this worker takes them straight from the gate's
+   * commit (SQLite, in-process: GroupCommitOptions.handOff); none while stopping or when enough
+   * are waiting already.
+   */
+  leaseForHandOff(count: number, now = Date.now()): { lockedBy: string; until: number } | undefined {
+    if (this.running === undefined || this.stopping) return undefined;
+    if (this.handedOff.length + count > HAND_OFF_CAP_BATCHES * this.options.config.batchSize) return undefined;
+    return { lockedBy: this.id, until: now + this.options.config.leaseMs };
+  }
+
+  /** Events stored (and committed) leased to this worker by leaseForHandOff. */
+  handOff(rows: readonly EventRow[]): void {
+    if (this.stopping) {
+      // Stopping meanwhile: give them back at once rather than when the lease runs out.
+      void this.release(rows, Date.now());
+      return;
+    }
+    this.handedOff.push(...rows);
+    this.wake();
+  }
+
   /** Asks an idle worker to look for work now (the gate calls this after storing an event). */
   wake(): void {
     this.pendingWake = true;
@@ -264,10 +306,11 @@ export class Worker {
     this.retention = undefined;
     await this.running;
     this.running = undefined;
-    // A batch claimed ahead goes back to the queue at once.
+    // A batch claimed ahead, and events handed over but not started, go back to the queue at once.
     const prefetched = this.prefetched;
     this.prefetched = undefined;
     if (prefetched) await this.release((await prefetched.catch(() => undefined))?.events ?? [], Date.now());
+    await this.release(this.handedOff.splice(0), Date.now());
     await this.assessor.close();
   }
 
@@ -287,7 +330,7 @@ export class Worker {
       }
       if (this.stopping) break;
       // A full batch means more may be waiting: go again at once.
-      if (report && report.claimed === config.batchSize) continue;
+      if (report && report.claimed >= config.batchSize) continue;
       if (this.pendingWake && failures === 0) {
         // Woken while the last batch was not full: let more events arrive before claiming again.
         // Claim + outcome are two commits whatever the batch size, so under a steady stream of

@@ -12,7 +12,7 @@
 import type { Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { notifyEventsStored } from '../db/dialect.js';
-import type { Database, NewEventRow } from '../db/schema.js';
+import type { Database, EventRow, NewEventRow } from '../db/schema.js';
 import * as events from '../events/event.repository.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import { type LeadSavePlan, writeLeads } from '../leads/lead.service.js';
@@ -54,6 +54,15 @@ export interface GroupCommitOptions {
   readonly maxConcurrent?: number;
   /** After each commit (the in-process worker's wake-up when events were stored). */
   readonly onCommitted?: (stats: BatchStats) => void;
+  /**
+   * The in-process worker's hand-off (SQLite): asked before a batch's events are inserted, it
+   * may answer a lease; the events are then stored already claimed by that worker, and handed to
+   * `onLeased` once committed — no claim statement, no second read of their bodies.
+   */
+  readonly handOff?: {
+    lease(count: number): { readonly lockedBy: string; readonly until: number } | undefined;
+    onLeased(rows: readonly EventRow[]): void;
+  };
 }
 
 /** How long after the last partner write the gate counts as quiet (search-index.ts waits for it). */
@@ -135,8 +144,9 @@ export class GroupCommitter {
   private async commit(jobs: Job[]): Promise<void> {
     const started = performance.now();
     let results: Settled<unknown>[];
+    const leased: EventRow[] = [];
     try {
-      results = await this.options.db.kysely.transaction().execute((trx) => this.write(trx, jobs));
+      results = await this.options.db.kysely.transaction().execute((trx) => this.write(trx, jobs, leased));
     } catch (batchError) {
       if (jobs.length === 1) {
         (jobs[0] as Job).waiter.reject(batchError);
@@ -155,16 +165,24 @@ export class GroupCommitter {
       if (result.ok) (job.waiter as Waiter<unknown>).resolve(result.value);
       else job.waiter.reject(result.error);
     });
+    if (leased.length > 0) this.options.handOff?.onLeased(leased);
     this.options.onCommitted?.(stats);
   }
 
-  /** Writes every job inside `trx`; returns one result per job, in order. */
-  private async write(trx: Kysely<Database>, jobs: readonly Job[]): Promise<Settled<unknown>[]> {
+  /**
+   * Writes every job inside `trx`; returns one result per job, in order. Events stored already
+   * leased to the in-process worker are pushed to `leased` (handed over once committed).
+   */
+  private async write(trx: Kysely<Database>, jobs: readonly Job[], leased: EventRow[]): Promise<Settled<unknown>[]> {
     const results: Settled<unknown>[] = new Array(jobs.length);
-    const rows = jobs.flatMap((job) => (job.kind === 'event' ? [job.row] : []));
+    let rows = jobs.flatMap((job) => (job.kind === 'event' ? [job.row] : []));
+    const lease = rows.length > 0 ? this.options.handOff?.lease(rows.length) : undefined;
+    // As a claim would leave them: leased to the worker, this first attempt counted.
+    if (lease) rows = rows.map((row) => ({ ...row, locked_by: lease.lockedBy, locked_until: lease.until, attempts: 1 }));
     if (rows.length > 0) {
       // One multi-row INSERT for all events of the batch: one statement, one round trip.
       const stored = await events.insertEvents(trx, rows);
+      if (lease) leased.push(...(rows.filter((row) => stored.has(row.request_id)) as EventRow[]));
       if (stored.size > 0) await notifyEventsStored(trx, this.options.db.dialect);
       for (const [i, job] of jobs.entries()) {
         if (job.kind !== 'event') continue;

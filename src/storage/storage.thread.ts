@@ -45,6 +45,11 @@ setInterval(shipStats, STATS_INTERVAL_MS).unref();
 
 const committer = new GroupCommitter({
   db,
+  // SQLite: events go to the in-process worker straight from the gate's commit, already leased
+  // (no claim statement, no second read of their bodies). PostgreSQL keeps claims: several
+  // processes share its queue, and its batches commit in parallel.
+  handOff:
+    db.dialect === 'sqlite' ? { lease: (count) => worker?.leaseForHandOff(count), onLeased: (rows) => worker?.handOff(rows) } : undefined,
   onCommitted: (batch) => {
     tally.countCommit(batch);
     stats.batches++;
