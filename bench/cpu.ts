@@ -79,14 +79,7 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
     try {
       const before = threadTicks(service.process.pid);
       const postgresBefore = postgresTicks();
-      const load = await runLoad({
-        port: service.port,
-        path: ROUTE === 'leads' ? LEADS_PATH : GATE_PATH,
-        bodiesFile,
-        authorization: BENCH_AUTH,
-        connections: 50,
-        seconds,
-      });
+      const load = await loadOn(service.port, seconds, bodiesFile);
       // Nothing drains with the worker off (or for leads): measure the load alone.
       const waitForDrain = ROUTE === 'gate' && process.env.WORKER_ENABLED !== 'false';
       const drained = waitForDrain ? await waitUntilDrained(scratch.db.kysely, 120_000) : { seconds: 0 };
@@ -126,19 +119,24 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
   }
 }
 
+/** wrk (or autocannon) on the measured route: 50 connections for `seconds`. */
+function loadOn(port: number, seconds: number, bodiesFile: string) {
+  return runLoad({
+    port,
+    path: ROUTE === 'leads' ? LEADS_PATH : GATE_PATH,
+    bodiesFile,
+    authorization: BENCH_AUTH,
+    connections: 50,
+    seconds,
+  });
+}
+
 /** The bare Fastify route under the same load, for the side-by-side figure (per request). */
 async function measureBaseline(seconds: number, bodiesFile: string): Promise<void> {
   const baseline = await startBaseline();
   try {
     const before = threadTicks(baseline.process.pid);
-    const load = await runLoad({
-      port: baseline.port,
-      path: ROUTE === 'leads' ? LEADS_PATH : GATE_PATH,
-      bodiesFile,
-      authorization: BENCH_AUTH,
-      connections: 50,
-      seconds,
-    });
+    const load = await loadOn(baseline.port, seconds, bodiesFile);
     const after = threadTicks(baseline.process.pid);
     let ticks = 0;
     for (const [tid, t] of after) ticks += t.ticks - (before.get(tid)?.ticks ?? 0);

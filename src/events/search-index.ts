@@ -69,8 +69,9 @@ export interface SearchIndexerOptions {
   readonly chunk?: number;
   /**
    * Bodies per transaction while the gate is busy and the backlog past its bound (default 50,
-   * ~2–3 ms): on SQLite a chunk rides in a gate batch's transaction and delays its answers, and
-   * 500 at a time put the worker-off gate's p99 at 69 ms in `npm run bench`.
+   * ~2–3 ms of SQLite's writer): on SQLite a chunk rides in a gate batch's transaction and delays
+   * that batch's answers by its length. (At 50 connections the p99 measured the same with 500:
+   * 25–26 ms either way, `WORKER_ENABLED=false npm run bench:cpu`; the bound is for larger bodies.)
    */
   readonly busyChunk?: number;
   /**

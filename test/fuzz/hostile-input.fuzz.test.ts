@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { ERROR_CODES, type ErrorCode, httpStatusOf } from '../../src/errors.js';
 import { countRows, drain, EVENT_SCOPE, EVENTS_URL, eventsFixture, makeWorker, PASSWORD, VIN_1 } from '../helpers/events.js';
+import { parseRawAnswer } from '../helpers/raw-http.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5500);
@@ -1552,29 +1553,15 @@ function rawExchange(port: number, request: Buffer): Promise<RawAnswer> {
       reject(err);
     });
     socket.on('close', () => {
-      // Interim answers (100 Continue) precede the answer.
-      const text = Buffer.concat(chunks)
-        .toString('utf8')
-        .replace(/^(HTTP\/1\.1 1\d\d [^\r]*\r\n\r\n)+/, '');
-      if (text === '') {
+      // Interim answers (100 Continue) precede the answer; none at all is status 0.
+      const answer = parseRawAnswer(Buffer.concat(chunks).toString('utf8'));
+      if (answer.status === 0) {
         resolve({ status: 0, headers: {}, body: '' });
         return;
       }
-      const [head = '', ...rest] = text.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
       // The family of the answer is the one of the path Node read (the raw target may be garbage).
       const target = requestTarget(request);
-      resolve({
-        status: Number(statusLine.split(' ')[1] ?? 0),
-        headers,
-        body: rest.join('\r\n\r\n'),
-        path: target.startsWith('/') ? target : '',
-      });
+      resolve({ status: answer.status, headers: answer.headers, body: answer.body, path: target.startsWith('/') ? target : '' });
     });
     socket.setTimeout(5000, () =>
       socket.destroy(new Error(`hang: no answer within 5 s to ${JSON.stringify(request.subarray(0, 200).toString('latin1'))}`)),

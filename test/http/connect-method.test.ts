@@ -8,25 +8,8 @@ import { connect } from 'node:net';
 import { before, test } from 'node:test';
 import { EVENTS_URL } from '../helpers/events.js';
 import { baseFixture } from '../helpers/fixtures.js';
+import { parseRawAnswer, type RawAnswer } from '../helpers/raw-http.js';
 import { describeEachDialect } from '../helpers/suite.js';
-
-interface RawAnswer {
-  readonly status: number;
-  readonly statusLine: string;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
-function parse(text: string): RawAnswer {
-  const [head = '', ...rest] = text.split('\r\n\r\n');
-  const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  return { status: Number(statusLine.split(' ')[1] ?? 0), statusLine, headers, body: rest.join('\r\n\r\n') };
-}
 
 /**
  * Sends `request` and reads until the server closes the connection (5 s at most). With
@@ -38,7 +21,7 @@ function rawExchange(port: number, request: string | Buffer, { halfClose = true 
     const chunks: Buffer[] = [];
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', reject);
-    socket.on('close', () => resolve(parse(Buffer.concat(chunks).toString('utf8'))));
+    socket.on('close', () => resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8'))));
     socket.setTimeout(5000, () => socket.destroy(new Error(`no close within 5 s: ${Buffer.concat(chunks).toString('utf8')}`)));
     if (halfClose) socket.end(request);
     else socket.write(request);

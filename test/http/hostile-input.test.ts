@@ -11,6 +11,7 @@ import { applyProvisioning } from '../../src/provisioning/provisioning.service.j
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { countRows, PASSWORD as EVENTS_PASSWORD, EVENTS_URL, eventsFixture, sendEvent } from '../helpers/events.js';
 import { baseFixture, leadBody, PASSWORD } from '../helpers/fixtures.js';
+import { parseRawAnswer, type RawAnswer } from '../helpers/raw-http.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';
 
 const multi = basic('multi', PASSWORD);
@@ -210,11 +211,6 @@ describeEachDialect('methods without a route', { fixture: baseFixture }, (ctx) =
 });
 
 // Answers given by Node's HTTP parser, before Fastify has a request: only a real socket shows them.
-interface RawAnswer {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
 
 function rawExchange(port: number, request: string | Buffer): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
@@ -223,15 +219,7 @@ function rawExchange(port: number, request: string | Buffer): Promise<RawAnswer>
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', reject);
     socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const [head = '', ...rest] = text.split('\r\n\r\n');
-      const [statusLine = '', ...lines] = head.split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+      resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8')));
     });
     socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
     socket.end(request);
