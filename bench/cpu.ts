@@ -119,14 +119,14 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
   }
 }
 
-/** wrk (or autocannon) on the measured route: 50 connections for `seconds`. */
+/** wrk (or autocannon) on the measured route: BENCH_CONNECTIONS (50) connections for `seconds`. */
 function loadOn(port: number, seconds: number, bodiesFile: string) {
   return runLoad({
     port,
     path: ROUTE === 'leads' ? LEADS_PATH : GATE_PATH,
     bodiesFile,
     authorization: BENCH_AUTH,
-    connections: 50,
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
     seconds,
   });
 }
