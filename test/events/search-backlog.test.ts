@@ -3,28 +3,18 @@
 // before or after indexing keep the SQLite FTS index consistent; the indexer waits for a quiet
 // gate unless its backlog is too long. Both databases where the behaviour is shared.
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
 import { whereEvents } from '../../src/events/event.filter.js';
-import { receivedEventRow } from '../../src/events/event.repository.js';
 import { backlogSize, indexBacklog, SearchIndexer } from '../../src/events/search-index.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { GroupCommitter } from '../../src/storage/group-commit.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
-import { eventsFixture } from '../helpers/events.js';
+import { eventsFixture, newEventRow } from '../helpers/events.js';
 
 async function store(committer: GroupCommitter, body: string): Promise<string> {
-  const row = receivedEventRow({
-    requestId: randomUUID(),
-    username: 'partner',
-    eventType: 'vehicle-service-chat',
-    rawBody: body,
-    bodySha256: createHash('sha256').update(body).digest('hex'),
-    idempotencyKey: null,
-    receivedAt: Date.now(),
-  });
+  const row = newEventRow('partner', body);
   await committer.storeEvent(row);
   return row.request_id;
 }

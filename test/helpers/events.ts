@@ -1,14 +1,15 @@
 // Shared pieces of the event tests: a provisioning fixture with event partners (integrations with
 // and without a transform, inactive, missing), VINs with correct check digits, and helpers to send
 // an event through the gate, read its status, look at the stored rows and drive the worker.
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { SubscriberDirectory } from '../../src/auth/directory.js';
 import type { WorkerConfig } from '../../src/config.js';
 import type { Db, Transact } from '../../src/db/connect.js';
-import type { Database, EventRow } from '../../src/db/schema.js';
-import { findEvent } from '../../src/events/event.repository.js';
+import type { Database, EventRow, NewEventRow } from '../../src/db/schema.js';
+import { findEvent, receivedEventRow } from '../../src/events/event.repository.js';
 import { vinCheckDigit } from '../../src/pipeline/vin.js';
 import { type BatchReport, Worker } from '../../src/pipeline/worker.js';
 import { basic } from './suite.js';
@@ -293,4 +294,18 @@ export function transformerBody(overrides: Record<string, unknown> = {}): Record
     attachments: [{ kind: 'image', href: 'https://cdn.example.com/dash.png' }],
     ...overrides,
   };
+}
+
+/** A received event's row as the gate makes it: `body` (text, or an object as JSON) from `username`, due now. */
+export function newEventRow(username: string, body: string | Record<string, unknown>): NewEventRow {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  return receivedEventRow({
+    requestId: randomUUID(),
+    username,
+    eventType: EVENT_TYPE,
+    rawBody: raw,
+    bodySha256: createHash('sha256').update(raw).digest('hex'),
+    idempotencyKey: null,
+    receivedAt: Date.now(),
+  });
 }

@@ -4,30 +4,17 @@
 // while handed-over events fill every batch; a stopping worker gives back what it had not
 // started; an event whose lease ran out in the hand-off queue is left to the claims.
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SubscriberDirectory } from '../../src/auth/directory.js';
 import type { Transact } from '../../src/db/connect.js';
 import type { EventRow } from '../../src/db/schema.js';
-import { receivedEventRow } from '../../src/events/event.repository.js';
 import type { Worker } from '../../src/pipeline/worker.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { GroupCommitter } from '../../src/storage/group-commit.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
-import { chatBody, eventRow, eventsFixture, makeWorker } from '../helpers/events.js';
+import { chatBody, eventRow, eventsFixture, makeWorker, newEventRow } from '../helpers/events.js';
 
-const rowOf = (body: Record<string, unknown>) => {
-  const raw = JSON.stringify(body);
-  return receivedEventRow({
-    requestId: randomUUID(),
-    username: 'multi-partner',
-    eventType: 'vehicle-service-chat',
-    rawBody: raw,
-    bodySha256: createHash('sha256').update(raw).digest('hex'),
-    idempotencyKey: null,
-    receivedAt: Date.now(),
-  });
-};
+const rowOf = (body: Record<string, unknown>) => newEventRow('multi-partner', body);
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
