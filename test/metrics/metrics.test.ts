@@ -13,7 +13,7 @@ import { applyProvisioning } from '../../src/provisioning/provisioning.service.j
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { acceptEvent, chatBody, drain, EVENT_TYPE, eventsFixture, PASSWORD, sendEvent, silentLog } from '../helpers/events.js';
 import { leadBody } from '../helpers/fixtures.js';
-import { basic, describeEachDialect } from '../helpers/suite.js';
+import { basic, describeEachDialect, waitFor } from '../helpers/suite.js';
 
 /** The events fixture plus a lead writer for d-1. */
 const fixture = {
@@ -59,14 +59,6 @@ async function scrape(app: FastifyInstance): Promise<Scrape> {
       return found?.value;
     },
   };
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function receivedCount(app: FastifyInstance): Promise<number> {

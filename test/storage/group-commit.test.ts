@@ -12,7 +12,7 @@ import { type BatchStats, GroupCommitter, type NewEventRow } from '../../src/sto
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { chatBody, countRows, eventRow, eventsFixture, sendEvent, statusOf } from '../helpers/events.js';
 import { baseFixture, leadBody, PASSWORD } from '../helpers/fixtures.js';
-import { basic } from '../helpers/suite.js';
+import { basic, waitFor } from '../helpers/suite.js';
 
 function eventRowFor(username: string, idempotencyKey: string | null = null, body = '{"a":1}'): NewEventRow {
   return receivedEventRow({
@@ -24,14 +24,6 @@ function eventRowFor(username: string, idempotencyKey: string | null = null, bod
     idempotencyKey,
     receivedAt: Date.now(),
   });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 for (const dialect of testDialects()) {
