@@ -21,7 +21,9 @@ import docsUi from './http/docs-ui.js';
 import errorHandling, { frameworkErrors } from './http/error-handler.js';
 import healthRoutes from './http/health.routes.js';
 import { jsonBodyParser } from './http/json-body.js';
+import { lingerOnClose } from './http/lingering-close.js';
 import openapi from './http/openapi.js';
+import rootRoutes from './http/root.routes.js';
 import { clientErrorHandler, refuseConnect } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
 import leadRoutes from './leads/lead.routes.js';
@@ -141,6 +143,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // answer. Node's default aborts the request in progress instead: the gate could store an event
   // and never acknowledge it to a client that was still listening (found by test/fuzz).
   (app.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
+  // Answers given before a body was read (413, 408, shed 503) reach the client (lingering-close.ts).
+  lingerOnClose(app.server);
   let dropped = 0;
   app.server.on('drop', () => {
     // Logged at most once a second with the count, so a storm cannot flood the log.
@@ -166,7 +170,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   directory.start(config.provisioningPollMs, (err) => app.log.warn({ err }, 'provisioning refresh failed'));
 
   await app.register(errorHandling);
-  await app.register(admission, { maxInFlight: limits.maxInFlight });
+  await app.register(admission, {
+    maxInFlight: limits.maxInFlight,
+    maxInFlightPerClient: limits.maxInFlightPerClient,
+    bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
+    // After the route's authentication hook: a partner's share follows its credential wherever it
+    // connects from; anyone else (admin, console sign-in, unknown routes) is one client per address.
+    clientOf: (request) => (request.principal ? `subscriber:${request.principal.username}` : `address:${request.ip}`),
+  });
   const metrics = createAppMetrics(config, db.kysely, app.log);
   const { storage, worker } = await openStorage(config, options, db, directory, app.log, metrics);
   await app.register(dbPlugin, { db, storage });
@@ -182,6 +193,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(docsUi);
   await app.register(metricsPlugin, { metrics });
   await app.register(healthRoutes, { heartbeat: metrics.heartbeat });
+  await app.register(rootRoutes);
   await app.register(leadRoutes);
   // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
   // run `dealer-gateway worker` processes separately.

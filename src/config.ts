@@ -49,6 +49,13 @@ export interface HttpLimits {
   readonly maxConnections: number;
   /** Requests being worked on at once; beyond it a fast 503 with Retry-After (`MAX_IN_FLIGHT`). */
   readonly maxInFlight: number;
+  /**
+   * The share of MAX_IN_FLIGHT one client (a subscriber, or an address before authentication)
+   * may hold; beyond it 429 (`MAX_IN_FLIGHT_PER_CLIENT`, default a quarter of MAX_IN_FLIGHT).
+   */
+  readonly maxInFlightPerClient: number;
+  /** Longest pause between two parts of a request body; then 408 (`BODY_IDLE_TIMEOUT_MS`). */
+  readonly bodyIdleTimeoutMs: number;
   /** The listen backlog: connections the kernel queues before we accept them (`LISTEN_BACKLOG`). */
   readonly listenBacklog: number;
   /** Longest a graceful shutdown may take before the process gives up and exits 1 (`SHUTDOWN_TIMEOUT_MS`). */
@@ -179,6 +186,15 @@ export function loadConfig(env: Env = process.env): Config {
   const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000);
   // Node refuses to start a server whose headers timeout exceeds its request timeout.
   if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
+  const maxInFlight = integer(env, 'MAX_IN_FLIGHT', 256, 1, 100_000);
+  // A quarter: one greedy or stalled partner leaves three quarters of the places to the others.
+  const quarterOfMaxInFlight = Math.max(1, Math.floor(maxInFlight / 4));
+  const maxInFlightPerClient = integer(env, 'MAX_IN_FLIGHT_PER_CLIENT', quarterOfMaxInFlight, 1, 100_000);
+  if (maxInFlightPerClient > maxInFlight) throw new ConfigError('MAX_IN_FLIGHT_PER_CLIENT: must not exceed MAX_IN_FLIGHT');
+  // 5 s: a client on a real network sends some part of its body far more often than that.
+  const fiveSecondsAtMost = Math.min(5_000, requestTimeoutMs);
+  const bodyIdleTimeoutMs = integer(env, 'BODY_IDLE_TIMEOUT_MS', fiveSecondsAtMost, 100, 3_600_000);
+  if (bodyIdleTimeoutMs > requestTimeoutMs) throw new ConfigError('BODY_IDLE_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
   const adminToken = env.ADMIN_TOKEN?.trim() || null;
   // A guessable admin token would open every partner's data: demand real entropy.
   if (adminToken !== null && adminToken.length < 24) throw new ConfigError('ADMIN_TOKEN: must be at least 24 characters');
@@ -210,7 +226,9 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs,
       keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 600_000),
       maxConnections: integer(env, 'MAX_CONNECTIONS', 4096, 1, 1_000_000),
-      maxInFlight: integer(env, 'MAX_IN_FLIGHT', 256, 1, 100_000),
+      maxInFlight,
+      maxInFlightPerClient,
+      bodyIdleTimeoutMs,
       listenBacklog: integer(env, 'LISTEN_BACKLOG', 511, 1, 65_535),
       shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),
     }),

@@ -86,6 +86,8 @@ describe('config', () => {
       keepAliveTimeoutMs: 5_000,
       maxConnections: 4096,
       maxInFlight: 256,
+      maxInFlightPerClient: 64,
+      bodyIdleTimeoutMs: 5_000,
       listenBacklog: 511,
       shutdownTimeoutMs: 10_000,
     });
@@ -96,6 +98,7 @@ describe('config', () => {
       KEEP_ALIVE_TIMEOUT_MS: '700',
       MAX_CONNECTIONS: '50',
       MAX_IN_FLIGHT: '8',
+      BODY_IDLE_TIMEOUT_MS: '4000',
       LISTEN_BACKLOG: '64',
       SHUTDOWN_TIMEOUT_MS: '3000',
       AUTH_MAX_FAILURES_PER_USERNAME: '5',
@@ -108,11 +111,20 @@ describe('config', () => {
       keepAliveTimeoutMs: 700,
       maxConnections: 50,
       maxInFlight: 8,
+      maxInFlightPerClient: 2,
+      bodyIdleTimeoutMs: 4000,
       listenBacklog: 64,
       shutdownTimeoutMs: 3000,
     });
     assert.deepEqual(c.authThrottle, { maxFailuresPerUsername: 5, maxFailuresPerAddress: 6, windowMs: 9000 });
     assert.throws(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' }), /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
     assert.throws(() => loadConfig({ MAX_IN_FLIGHT: '0' }), ConfigError);
+    assert.equal(loadConfig({ MAX_IN_FLIGHT: '3' }).http.maxInFlightPerClient, 1, 'a quarter, at least one');
+    assert.equal(loadConfig({ MAX_IN_FLIGHT: '100', MAX_IN_FLIGHT_PER_CLIENT: '100' }).http.maxInFlightPerClient, 100);
+    assert.throws(
+      () => loadConfig({ MAX_IN_FLIGHT: '8', MAX_IN_FLIGHT_PER_CLIENT: '9' }),
+      /MAX_IN_FLIGHT_PER_CLIENT: must not exceed MAX_IN_FLIGHT/,
+    );
+    assert.throws(() => loadConfig({ BODY_IDLE_TIMEOUT_MS: '40000' }), /BODY_IDLE_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/);
   });
 });

@@ -90,7 +90,7 @@ export default async function adminEventRoutes(app: FastifyInstance): Promise<vo
         response: { 200: eventDetailSchema, ...errors },
       },
     },
-    async (request) => replayOne(app.db, request.params.requestId, ACTOR),
+    async (request) => replayOne(app.db, app.storage, request.params.requestId, ACTOR),
   );
 
   app.post<{ Body: { filter: FilterParams } }>(
@@ -105,7 +105,7 @@ export default async function adminEventRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request, reply) => {
-      const { job, done } = await startReplayJob(app.db, toEventFilter(request.body.filter), ACTOR);
+      const { job, done } = await startReplayJob(app.db, app.storage, toEventFilter(request.body.filter), ACTOR);
       running.add(done);
       done.finally(() => running.delete(done)).catch(() => {});
       reply.code(202).header('location', `${request.url.replace(/\/replays$/, '')}/replays/${job.id}`);

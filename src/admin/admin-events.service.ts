@@ -8,7 +8,7 @@ import { type EventFilter, whereEvents } from '../events/event.filter.js';
 import type { EventStatus } from '../events/event.model.js';
 import { eventFromRow } from '../events/event.model.js';
 import { findChatSummaryRecord, findEvent } from '../events/event.repository.js';
-import { replayEvents } from '../events/replay.js';
+import type { Replayer } from '../events/replay.js';
 import type { EventError, EventWarning } from '../pipeline/codes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -142,12 +142,21 @@ export async function getEventDetail(db: Kysely<Database>, requestId: string): P
   };
 }
 
-/** Replays one event (any status). 404 if it does not exist, 409 while a live worker holds it. */
-export async function replayOne(db: Kysely<Database>, requestId: string, actor: string, now = Date.now()): Promise<EventDetail> {
+/**
+ * Replays one event (any status) through `replayer` (the app's storage, whose commit wakes the
+ * worker). 404 if it does not exist, 409 while a live worker holds it.
+ */
+export async function replayOne(
+  db: Kysely<Database>,
+  replayer: Replayer,
+  requestId: string,
+  actor: string,
+  now = Date.now(),
+): Promise<EventDetail> {
   const row = await findEvent(db, requestId);
   if (!row) throw new AppError('EVENT_NOT_FOUND', `No event ${requestId}`);
   if (row.raw_body === null) throw new AppError('CONFLICT', `Event ${requestId} cannot be replayed: its body was purged by retention`);
-  const { replayed } = await replayEvents(db, { requestIds: [requestId] }, now, actor);
+  const { replayed } = await replayer.replayEvents({ requestIds: [requestId] }, now, actor);
   if (replayed === 0) throw new AppError('CONFLICT', `Event ${requestId} is being processed right now; replay it once it is done`);
   await recordAudit(
     db,

@@ -80,7 +80,11 @@ export interface LeadSummary {
   readonly leadId: string | null;
   readonly webId: string | null;
   readonly customerUuid: string;
+  /** "first last" of the customer as provisioned; null when it has neither. */
+  readonly customerName: string | null;
   readonly vehicleUuid: string;
+  /** The vehicle's VIN as provisioned, or null. */
+  readonly vin: string | null;
   readonly source: string;
   readonly status: string;
   readonly leadType: string;
@@ -90,12 +94,23 @@ export interface LeadSummary {
   readonly updatedAt: string;
 }
 
-const leadSummaryFromRow = (r: Omit<LeadRow, 'body' | 'lead_key' | 'dealer_uuid'>): LeadSummary => ({
+type LeadListRow = Omit<LeadRow, 'body' | 'lead_key' | 'dealer_uuid'> & {
+  readonly first_name: string | null;
+  readonly last_name: string | null;
+  readonly vin: string | null;
+};
+
+const fullName = (first: string | null, last: string | null): string | null =>
+  [first, last].filter((part) => part !== null && part.trim() !== '').join(' ') || null;
+
+const leadSummaryFromRow = (r: LeadListRow): LeadSummary => ({
   prospectUuid: r.prospect_uuid,
   leadId: r.lead_id,
   webId: r.web_id,
   customerUuid: r.customer_uuid,
+  customerName: fullName(r.first_name, r.last_name),
   vehicleUuid: r.vehicle_uuid,
+  vin: r.vin,
   source: r.source,
   status: r.status,
   leadType: r.lead_type,
@@ -108,7 +123,8 @@ const leadSummaryFromRow = (r: Omit<LeadRow, 'body' | 'lead_key' | 'dealer_uuid'
 /**
  * Newest first by (created_at, prospect_uuid): a lead saved again moves its updated_at, never
  * its created_at, so re-saves between two pages cannot repeat or skip a lead. since/until
- * filter on created_at too.
+ * filter on created_at too. Each lead names its customer and its vehicle's VIN (two primary-key
+ * lookups per row of the page), which is what staff recognise, not the ids.
  */
 export async function listLeads(
   db: Kysely<Database>,
@@ -118,33 +134,41 @@ export async function listLeads(
 ): Promise<Page<LeadSummary>> {
   await getDealer(db, dealerUuid);
   let q = db
-    .selectFrom('leads')
+    .selectFrom('leads as l')
+    // The foreign keys guarantee both rows; left joins all the same, so a lead is never dropped.
+    .leftJoin('customers as c', 'c.uuid', 'l.customer_uuid')
+    .leftJoin('vehicles as v', 'v.uuid', 'l.vehicle_uuid')
     .select([
-      'prospect_uuid',
-      'lead_id',
-      'web_id',
-      'customer_uuid',
-      'vehicle_uuid',
-      'source',
-      'status',
-      'lead_type',
-      'last_contact_at',
-      'save_count',
-      'created_at',
-      'updated_at',
+      'l.prospect_uuid',
+      'l.lead_id',
+      'l.web_id',
+      'l.customer_uuid',
+      'l.vehicle_uuid',
+      'l.source',
+      'l.status',
+      'l.lead_type',
+      'l.last_contact_at',
+      'l.save_count',
+      'l.created_at',
+      'l.updated_at',
+      'c.first_name',
+      'c.last_name',
+      'v.vin',
     ])
-    .where('dealer_uuid', '=', dealerUuid);
-  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-  if (filter.leadType !== undefined) q = q.where('lead_type', '=', filter.leadType);
-  if (filter.since !== undefined) q = q.where('created_at', '>=', filter.since);
-  if (filter.until !== undefined) q = q.where('created_at', '<', filter.until);
+    .where('l.dealer_uuid', '=', dealerUuid);
+  if (filter.status !== undefined) q = q.where('l.status', '=', filter.status);
+  if (filter.leadType !== undefined) q = q.where('l.lead_type', '=', filter.leadType);
+  if (filter.since !== undefined) q = q.where('l.created_at', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('l.created_at', '<', filter.until);
   if (page.cursor !== undefined) {
     const [at, prospectUuid] = decodeCursor(page.cursor, 'ns') as [number, string];
-    q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('prospect_uuid', '<', prospectUuid)])]));
+    q = q.where((eb) =>
+      eb.or([eb('l.created_at', '<', at), eb.and([eb('l.created_at', '=', at), eb('l.prospect_uuid', '<', prospectUuid)])]),
+    );
   }
   const rows = await q
-    .orderBy('created_at', 'desc')
-    .orderBy('prospect_uuid', 'desc')
+    .orderBy('l.created_at', 'desc')
+    .orderBy('l.prospect_uuid', 'desc')
     .limit(page.limit + 1)
     .execute();
   return pageOf(rows, page.limit, leadSummaryFromRow, (r) => [r.created_at, r.prospect_uuid]);

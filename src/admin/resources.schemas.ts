@@ -1,5 +1,6 @@
 // Schemas of the admin resource routes and the dealer views. Body fields reuse the provisioning
 // file's own rules (provisioning.schema.ts), so a value the API accepts is one `apply` accepts.
+import { EVENT_STATUSES } from '../events/event.model.js';
 import { provisioningFileSchema } from '../provisioning/provisioning.schema.js';
 
 const file = provisioningFileSchema.properties;
@@ -205,6 +206,24 @@ export const integrationSchema = {
   },
 } as const;
 
+export const integrationListItemSchema = {
+  type: 'object',
+  properties: {
+    ...integrationSchema.properties,
+    lastEvent: {
+      type: ['object', 'null'],
+      description: "The partner's latest event of this type (by receipt) with its status now; null when it never sent one",
+      properties: {
+        requestId: { type: 'string' },
+        receivedAt: timestamp,
+        status: { type: 'string', enum: EVENT_STATUSES },
+        processedAt: { ...timestamp, type: ['string', 'null'] },
+        errorCodes: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
 export const auditEntrySchema = {
   type: 'object',
   properties: {
@@ -243,7 +262,9 @@ export const leadSummarySchema = {
     leadId: nullableText,
     webId: nullableText,
     customerUuid: { type: 'string' },
+    customerName: { ...nullableText, description: "The customer's first and last name as provisioned (null: neither is known)" },
     vehicleUuid: { type: 'string' },
+    vin: { ...nullableText, description: "The vehicle's VIN as provisioned (null: unknown)" },
     source: { type: 'string' },
     status: { type: 'string' },
     leadType: { type: 'string' },
@@ -264,7 +285,7 @@ export const dealerPageSchema = pageOf(dealerSchema);
 export const customerPageSchema = pageOf(customerSchema);
 export const vehiclePageSchema = pageOf(vehicleSchema);
 export const subscriberPageSchema = pageOf(subscriberSchema);
-export const integrationPageSchema = pageOf(integrationSchema);
+export const integrationPageSchema = pageOf(integrationListItemSchema);
 export const auditPageSchema = pageOf(auditEntrySchema);
 export const chatSummaryPageSchema = pageOf(chatSummarySchema);
 export const leadPageSchema = pageOf(leadSummarySchema);

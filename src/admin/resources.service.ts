@@ -452,24 +452,84 @@ export async function getIntegration(db: Kysely<Database>, subscriber: string, e
   return integrationFromRow(row);
 }
 
-/** By (subscriber, event type), optionally one subscriber's. */
+/** The latest event a partner sent for an integration, with its status now. */
+export interface LastEvent {
+  readonly requestId: string;
+  readonly receivedAt: string;
+  readonly status: string;
+  readonly processedAt: string | null;
+  readonly errorCodes: string[];
+}
+
+export interface IntegrationListItem extends Integration {
+  /** null: the partner never sent an event of this type (or none is stored any more). */
+  readonly lastEvent: LastEvent | null;
+}
+
+/**
+ * By (subscriber, event type), optionally one subscriber's; each with its latest event. That
+ * costs one probe per row of the page: a correlated subquery that walks the events_subscriber_idx
+ * index (username, received_at) backwards to the first event of the type (with one event type,
+ * the first row it reads), then one primary-key read of those events. Counting each
+ * integration's events of a day instead would read that day's events of every partner listed.
+ */
 export async function listIntegrations(
   db: Kysely<Database>,
   filter: { subscriber?: string },
   page: PageRequest,
-): Promise<Page<Integration>> {
-  let q = db.selectFrom('integrations').selectAll();
-  if (filter.subscriber !== undefined) q = q.where('username', '=', filter.subscriber);
+): Promise<Page<IntegrationListItem>> {
+  let q = db
+    .selectFrom('integrations as i')
+    .selectAll('i')
+    .select((eb) =>
+      eb
+        .selectFrom('events as e')
+        .select('e.request_id')
+        .whereRef('e.username', '=', 'i.username')
+        .whereRef('e.event_type', '=', 'i.event_type')
+        .orderBy('e.received_at', 'desc')
+        .limit(1)
+        .as('last_request_id'),
+    );
+  if (filter.subscriber !== undefined) q = q.where('i.username', '=', filter.subscriber);
   if (page.cursor !== undefined) {
     const [username, eventType] = decodeCursor(page.cursor, 'ss') as [string, string];
-    q = q.where((eb) => eb.or([eb('username', '>', username), eb.and([eb('username', '=', username), eb('event_type', '>', eventType)])]));
+    q = q.where((eb) =>
+      eb.or([eb('i.username', '>', username), eb.and([eb('i.username', '=', username), eb('i.event_type', '>', eventType)])]),
+    );
   }
   const rows = await q
-    .orderBy('username')
-    .orderBy('event_type')
+    .orderBy('i.username')
+    .orderBy('i.event_type')
     .limit(page.limit + 1)
     .execute();
-  return pageOf(rows, page.limit, integrationFromRow, (r) => [r.username, r.event_type]);
+  const ids = rows.slice(0, page.limit).flatMap((r) => (r.last_request_id ? [r.last_request_id] : []));
+  const events =
+    ids.length === 0
+      ? []
+      : await db
+          .selectFrom('events')
+          .select(['request_id', 'received_at', 'status', 'processed_at', 'errors'])
+          .where('request_id', 'in', ids)
+          .execute();
+  const last = new Map(
+    events.map((e): [string, LastEvent] => [
+      e.request_id,
+      {
+        requestId: e.request_id,
+        receivedAt: iso(e.received_at),
+        status: e.status,
+        processedAt: e.processed_at === null ? null : iso(e.processed_at),
+        errorCodes: (JSON.parse(e.errors) as { errorCode: string }[]).map((x) => x.errorCode),
+      },
+    ]),
+  );
+  return pageOf(
+    rows,
+    page.limit,
+    (r) => ({ ...integrationFromRow(r), lastEvent: last.get(r.last_request_id ?? '') ?? null }),
+    (r) => [r.username, r.event_type],
+  );
 }
 
 export async function createIntegration(db: Kysely<Database>, input: IntegrationSpec): Promise<Integration> {

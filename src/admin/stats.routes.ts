@@ -1,14 +1,15 @@
 // GET /admin/v1/stats: the operator console's overview in one call. Events received in the last
 // 24 hours per clock hour and per (current) status, the backlog and the age of the oldest event
-// still waiting, the most frequent rejection codes per subscriber, and leads saved per hour.
-// Four aggregate queries: the event ones ride the (received_at) and (status, …) indexes; the
+// still waiting, the rejections that happened in the window (from the events' timelines, so an
+// event rejected and then replayed still counts) with the most frequent codes per subscriber,
+// and leads saved per hour. Four aggregate queries: the event ones ride the (received_at) and
+// (status, …) indexes, the rejections one the timeline's primary key (firstAttemptIdFrom); the
 // leads one scans the leads table (a dealership's leads, not an event log).
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { EVENT_STATUSES, type EventStatus } from '../events/event.model.js';
 import { readBacklog } from '../metrics/backlog.js';
-import { PIPELINE_ERROR_CODES } from '../pipeline/codes.js';
 import { adminErrors } from './admin.schemas.js';
 
 const HOUR_MS = 3_600_000;
@@ -28,7 +29,12 @@ export interface Stats {
   readonly generatedAt: string;
   readonly since: string;
   readonly hours: HourStats[];
-  readonly totals: { readonly received: number; readonly statuses: StatusCounts; readonly leadsSaved: number };
+  readonly totals: {
+    readonly received: number;
+    readonly statuses: StatusCounts;
+    readonly leadsSaved: number;
+    readonly rejections: number;
+  };
   readonly backlog: { readonly events: number; readonly oldestReceivedAt: string | null; readonly oldestAgeSeconds: number | null };
   readonly topRejections: { readonly subscriber: string; readonly errorCode: string; readonly count: number }[];
 }
@@ -36,40 +42,84 @@ export interface Stats {
 const zeroStatuses = (): StatusCounts => Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as StatusCounts;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Rejected events of the window per subscriber and error code, most frequent first. */
-async function topRejections(db: Kysely<Database>, since: number): Promise<Stats['topRejections']> {
-  // One pass: a conditional count per code (a closed list), matched in the errors JSON the same
-  // way the list's errorCode filter matches it.
+/** How much later than `since` an attempt written before it may say it was (see firstAttemptIdFrom). */
+const ATTEMPT_CLOCK_SLACK_MS = HOUR_MS;
+
+/**
+ * The id of the first timeline entry (event_attempts) written from about `since` on, or null
+ * when there is none. The table has no index on `at`, and reading every outcome ever recorded
+ * at each refresh of the overview would grow with the history; an index would cost every
+ * outcome's write. Ids grow as entries are written, and `at` is the writer's clock a moment
+ * before its insert, so both increase together, up to the clock skew between nodes: a binary
+ * search over the primary key (about log2(rows) one-row reads, 24 for 10 million entries)
+ * finds the first entry at or after `since` minus an hour of slack, and the caller filters on
+ * `at` exactly. An entry is missed only if it was written after one whose clock was over an hour
+ * ahead of its own.
+ */
+async function firstAttemptIdFrom(db: Kysely<Database>, since: number): Promise<number | null> {
+  const last = await db
+    .selectFrom('event_attempts')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
+  if (last?.id === null || last?.id === undefined) return null;
+  const target = since - ATTEMPT_CLOCK_SLACK_MS;
+  let lo = 0;
+  let hi = Number(last.id);
+  let found: number | null = null;
+  while (lo <= hi) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    // The first entry at or after mid (ids may have gaps).
+    const row = await db.selectFrom('event_attempts').select(['id', 'at']).where('id', '>=', mid).orderBy('id').limit(1).executeTakeFirst();
+    if (row === undefined || Number(row.at) >= target) {
+      if (row !== undefined) found = Number(row.id);
+      hi = mid - 1;
+    } else lo = Number(row.id) + 1;
+  }
+  return found;
+}
+
+/**
+ * The REJECTED outcomes recorded in the window — first attempts, retries and replays alike —
+ * in total and per subscriber and error code, most frequent first. Counting what happened, not
+ * the events' status now: an event rejected and then fixed by a replay is PROCESSED today, but
+ * it was rejected. The timeline entry names the error codes (`cause`, comma-separated).
+ */
+async function rejections(db: Kysely<Database>, since: number): Promise<{ total: number; top: Stats['topRejections'] }> {
+  const firstId = await firstAttemptIdFrom(db, since);
+  if (firstId === null) return { total: 0, top: [] };
   const rows = await db
-    .selectFrom('events')
-    .select('username')
-    .select(
-      PIPELINE_ERROR_CODES.map((code) =>
-        sql<number>`sum(case when errors like ${`%"errorCode":"${code}"%`} then 1 else 0 end)`.as(code.toLowerCase()),
-      ),
-    )
-    .where('status', '=', 'REJECTED')
-    .where('received_at', '>=', since)
-    .groupBy('username')
+    .selectFrom('event_attempts as a')
+    .innerJoin('events as e', 'e.request_id', 'a.request_id')
+    .select(['e.username', 'a.cause', (eb) => eb.fn.countAll().as('n')])
+    .where('a.id', '>=', firstId)
+    .where('a.at', '>=', since)
+    .where('a.outcome', '=', 'REJECTED')
+    .groupBy(['e.username', 'a.cause'])
     .execute();
-  const counts = rows.flatMap((row) =>
-    PIPELINE_ERROR_CODES.map((errorCode) => ({
-      subscriber: row.username,
-      errorCode,
-      count: Number((row as Record<string, unknown>)[errorCode.toLowerCase()] ?? 0),
-    })),
-  );
-  return counts
-    .filter((c) => c.count > 0)
+  let total = 0;
+  const counts = new Map<string, { subscriber: string; errorCode: string; count: number }>();
+  for (const row of rows) {
+    const n = Number(row.n);
+    total += n;
+    for (const errorCode of new Set((row.cause ?? '').split(',').map((c) => c.trim()))) {
+      if (errorCode === '') continue;
+      const key = JSON.stringify([row.username, errorCode]);
+      const entry = counts.get(key) ?? { subscriber: row.username, errorCode, count: 0 };
+      entry.count += n;
+      counts.set(key, entry);
+    }
+  }
+  const top = [...counts.values()]
     .sort((a, b) => b.count - a.count || a.subscriber.localeCompare(b.subscriber) || a.errorCode.localeCompare(b.errorCode))
     .slice(0, TOP_REJECTIONS);
+  return { total, top };
 }
 
 export async function readStats(db: Kysely<Database>, now = Date.now()): Promise<Stats> {
   const firstHour = Math.floor(now / HOUR_MS) - (HOURS - 1);
   const since = firstHour * HOUR_MS;
   const hourOf = sql<number>`received_at / ${sql.lit(HOUR_MS)}`;
-  const [events, leads, backlog, rejections] = await Promise.all([
+  const [events, leads, backlog, rejected] = await Promise.all([
     db
       .selectFrom('events')
       .select(['status', hourOf.as('hour'), (eb) => eb.fn.countAll().as('n')])
@@ -83,7 +133,7 @@ export async function readStats(db: Kysely<Database>, now = Date.now()): Promise
       .groupBy(sql`updated_at / ${sql.lit(HOUR_MS)}`)
       .execute(),
     readBacklog(db),
-    topRejections(db, since),
+    rejections(db, since),
   ]);
 
   const hours = Array.from({ length: HOURS }, (_, i) => ({
@@ -92,7 +142,7 @@ export async function readStats(db: Kysely<Database>, now = Date.now()): Promise
     statuses: zeroStatuses(),
     leadsSaved: 0,
   }));
-  const totals = { received: 0, statuses: zeroStatuses(), leadsSaved: 0 };
+  const totals = { received: 0, statuses: zeroStatuses(), leadsSaved: 0, rejections: rejected.total };
   for (const row of events) {
     const hour = hours[Number(row.hour) - firstHour];
     const status = row.status as EventStatus;
@@ -120,7 +170,7 @@ export async function readStats(db: Kysely<Database>, now = Date.now()): Promise
       oldestReceivedAt: oldest === null ? null : iso(oldest),
       oldestAgeSeconds: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
     },
-    topRejections: rejections,
+    topRejections: rejected.top,
   };
 }
 
@@ -149,7 +199,16 @@ const statsSchema = {
     },
     totals: {
       type: 'object',
-      properties: { received: count, statuses: statusCountsSchema, leadsSaved: count },
+      properties: {
+        received: count,
+        statuses: statusCountsSchema,
+        leadsSaved: count,
+        rejections: {
+          ...count,
+          description:
+            'REJECTED outcomes recorded in the window (first attempts, retries, replays), whatever the status of their events now',
+        },
+      },
     },
     backlog: {
       type: 'object',
@@ -161,7 +220,15 @@ const statsSchema = {
     },
     topRejections: {
       type: 'array',
-      items: { type: 'object', properties: { subscriber: { type: 'string' }, errorCode: { type: 'string' }, count } },
+      description: 'The most frequent error codes of the rejections in the window, per subscriber (at most 10)',
+      items: {
+        type: 'object',
+        properties: {
+          subscriber: { type: 'string' },
+          errorCode: { type: 'string' },
+          count: { ...count, description: 'Rejections in the window that named the code (an event rejected twice counts twice)' },
+        },
+      },
     },
   },
 } as const;
@@ -173,7 +240,7 @@ export default async function statsRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['admin'],
         security: [{ adminToken: [] }],
-        summary: 'The last 24 hours: events per hour and status, backlog, top rejection codes, leads saved per hour',
+        summary: 'The last 24 hours: events per hour and status, backlog, rejections and their top codes, leads saved per hour',
         response: { 200: statsSchema, ...adminErrors },
       },
     },

@@ -1,8 +1,10 @@
 // Console sign-in and sign-out. `POST /console/session` trades the admin token for the session
 // cookie (admin.plugin.ts checks the token, throttled per address like the Bearer header);
 // `GET /console/session` says whether the browser's cookie is still good (the console asks on
-// load); `DELETE /console/session` clears it. The token is in the body, never in a URL, and
-// neither it nor the cookie is ever logged.
+// load) — signed out is an answer there (200 `{"signedIn": false}`), not an error status, which a
+// browser would log as a failed request on every signed-out load; `DELETE /console/session`
+// clears it. The token is in the body, never in a URL, and neither it nor the cookie is ever
+// logged.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 import { cookieValues, SESSION_COOKIE, secureCookieFor, sessionCookieHeader } from './session-cookie.js';
@@ -16,9 +18,11 @@ const errorSchema = {
 
 const sessionSchema = {
   type: 'object',
+  required: ['signedIn'],
   properties: {
-    via: { type: 'string', enum: ['token', 'session'] },
-    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+    signedIn: { type: 'boolean', description: 'false: no session (no cookie, or one expired, forged or sent from another site)' },
+    via: { type: 'string', enum: ['token', 'session'], description: 'How the request authenticated (when signed in)' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When the session ends (null with the Bearer token)' },
   },
 } as const;
 
@@ -48,26 +52,37 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
       const { value, expiresAt } = app.adminSessions.signIn(request, request.body.token);
       reply.header('set-cookie', sessionCookieHeader(value, secure(request)));
       request.outcome = { console: 'signed in' };
-      return { via: 'session', expiresAt: new Date(expiresAt).toISOString() };
+      return { signedIn: true, via: 'session', expiresAt: new Date(expiresAt).toISOString() };
     },
   );
 
   app.get(
     '/console/session',
     {
-      schema: { ...common, summary: 'The current console session (401 when signed out)', response: { 200: sessionSchema, ...errors } },
-      // A console opened while signed out asks this on every load: that is not a failed
-      // authentication, so it is answered before authenticateAdmin (which would count it).
+      schema: {
+        ...common,
+        summary: 'The current console session: {"signedIn": false} when signed out (a wrong Bearer token is still a 401)',
+        response: { 200: sessionSchema, ...errors },
+      },
+      // A console opened while signed out asks this on every load: being signed out is no failed
+      // authentication, so it is neither refused nor counted by the failure throttle.
       onRequest: async (request, reply) => {
-        if (request.headers.authorization === undefined && cookieValues(request.headers.cookie, SESSION_COOKIE).length === 0) {
-          throw new AppError('NULL_CREDENTIALS', 'Not signed in');
+        // A presented Bearer header is a credential: checked, counted and refused as everywhere.
+        if (request.headers.authorization !== undefined) return app.authenticateAdmin.call(app, request, reply);
+        if (cookieValues(request.headers.cookie, SESSION_COOKIE).length === 0) return;
+        try {
+          await app.authenticateAdmin.call(app, request, reply);
+        } catch (err) {
+          // A stale, forged or cross-site session (authenticateAdmin never counts those): signed out.
+          // Anything else (429 for a blocked address) stands.
+          if (!(err instanceof AppError && err.statusCode === 401)) throw err;
         }
-        await app.authenticateAdmin.call(app, request, reply);
       },
     },
     async (request) => {
       const auth = request.adminAuth;
-      return { via: auth?.via ?? 'token', expiresAt: auth?.via === 'session' ? new Date(auth.expiresAt).toISOString() : null };
+      if (auth === null) return { signedIn: false };
+      return { signedIn: true, via: auth.via, expiresAt: auth.via === 'session' ? new Date(auth.expiresAt).toISOString() : null };
     },
   );
 

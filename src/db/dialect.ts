@@ -10,12 +10,13 @@ export function dialectOfKysely(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
-/** The PostgreSQL channel on which stored events wake `dealer-gateway worker` processes. */
+/** The PostgreSQL channel on which stored (or replayed) events wake `dealer-gateway worker` processes. */
 export const EVENTS_CHANNEL = 'dealer_gateway_events';
 
 /**
- * Tells other processes that events were stored. PostgreSQL: NOTIFY inside the storing
- * transaction, delivered when (and only if) it commits, once per transaction however many rows.
+ * Tells other processes that events were stored, or replayed (src/events/replay.ts): either way
+ * they wait in the queue. PostgreSQL: NOTIFY inside the storing transaction, delivered when (and
+ * only if) it commits, once per transaction however many rows.
  * SQLite has no such channel: a separate worker process polls (WORKER_POLL_MS).
  */
 export async function notifyEventsStored(trx: Kysely<Database>, dialect: Dialect): Promise<void> {

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/audit.repository.js';
 import type { Database } from '../db/schema.js';
 import { type EventFilter, whereEvents } from './event.filter.js';
-import { countReplayable, replayEvents, replayFilter } from './replay.js';
+import { countReplayable, type Replayer, replayFilter } from './replay.js';
 
 const CHUNK = 500;
 
@@ -63,10 +63,12 @@ export async function failInterruptedJobs(db: Kysely<Database>, now = Date.now()
 
 /**
  * Creates the job and starts it; resolves with the job as created (RUNNING). `done` resolves
- * when the job has finished (tests and shutdown wait on it).
+ * when the job has finished (tests and shutdown wait on it). Reads and progress go to `db`, the
+ * replays themselves to `replayer` (the app's storage: each chunk's commit wakes the worker).
  */
 export async function startReplayJob(
   db: Kysely<Database>,
+  replayer: Replayer,
   filter: EventFilter,
   actor: string,
 ): Promise<{ job: ReplayJob; done: Promise<ReplayJob> }> {
@@ -92,10 +94,10 @@ export async function startReplayJob(
     await recordAudit(trx, [{ actor, action: 'replay-matching', entity: 'replay-job', key: id, after: { filter, total } }], now);
   });
   const job = (await findReplayJob(db, id)) as ReplayJob;
-  return { job, done: runJob(db, id, filter, actor) };
+  return { job, done: runJob(db, replayer, id, filter, actor) };
 }
 
-async function runJob(db: Kysely<Database>, id: string, filter: EventFilter, actor: string): Promise<ReplayJob> {
+async function runJob(db: Kysely<Database>, replayer: Replayer, id: string, filter: EventFilter, actor: string): Promise<ReplayJob> {
   const matching = replayFilter(filter);
   let after = '';
   let replayed = 0;
@@ -110,7 +112,7 @@ async function runJob(db: Kysely<Database>, id: string, filter: EventFilter, act
       after = (chunk.at(-1) as { request_id: string }).request_id;
       const now = Date.now();
       // The filter again, with the ids: an event that stopped matching meanwhile is left alone.
-      const report = await replayEvents(db, { ...matching, requestIds: chunk.map((r) => r.request_id) }, now, actor);
+      const report = await replayer.replayEvents({ ...matching, requestIds: chunk.map((r) => r.request_id) }, now, actor);
       replayed += report.replayed;
       await db.updateTable('replay_jobs').set({ replayed, updated_at: now }).where('id', '=', id).execute();
       // Let requests on this thread run between chunks.

@@ -1,8 +1,12 @@
 // Replay: put events back in the queue so the worker processes them again with the
 // integration's current configuration (after a dealer mapping is added, a schema fixed, or an
-// outage that left events FAILED). Events leased by a live worker are left alone.
+// outage that left events FAILED). Events leased by a live worker are left alone. Replayed
+// events wake workers as stored ones do: NOTIFY in the replaying transaction (PostgreSQL: other
+// processes), and — for the service's replays, which go through its storage (src/storage/) — the
+// commit wakes the in-process worker.
 import type { Kysely } from 'kysely';
 import { inChunks } from '../db/chunks.js';
+import { dialectOfKysely, notifyEventsStored } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { type EventFilter, whereEvents } from './event.filter.js';
 import type { EventStatus } from './event.model.js';
@@ -32,9 +36,14 @@ const hasBody = (eb: any) =>
 // biome-ignore lint/suspicious/noExplicitAny: applies to any query over the events table
 const bodyPurged = (eb: any) => eb.not(hasBody(eb));
 
+/** Where a replay's writes go: the app's storage (src/storage/storage.ts), whose commit wakes its worker. */
+export interface Replayer {
+  replayEvents(filter: EventFilter, now: number, actor: string): Promise<ReplayReport>;
+}
+
 /**
  * Replays the events matching `filter` that no live worker holds, and writes a REPLAYED entry in
- * each one's timeline (who asked: `actor`), in one transaction.
+ * each one's timeline (who asked: `actor`), in one transaction of its own (the CLI, tests).
  */
 export async function replayEvents(
   db: Kysely<Database>,
@@ -42,46 +51,53 @@ export async function replayEvents(
   now: number = Date.now(),
   actor = 'cli',
 ): Promise<ReplayReport> {
-  return db.transaction().execute(async (trx) => {
-    const replayed = await whereEvents(
-      trx
-        .updateTable('events')
-        .set({
-          status: 'RECEIVED',
-          attempts: 0,
-          run_after: now,
-          errors: '[]',
-          warnings: '[]',
-          last_error: null,
-          processed_at: null,
-          locked_by: null,
-          locked_until: null,
-          updated_at: now,
-        })
-        .where(notLeased(now))
-        .where(hasBody),
-      replayFilter(filter),
-      db,
-    )
-      .returning('request_id')
+  return db.transaction().execute((trx) => replayEventsIn(trx, filter, now, actor));
+}
+
+/**
+ * replayEvents inside the caller's transaction `trx` (the group commit's batch). When it replays
+ * something, other processes' workers are notified, as for stored events, once `trx` commits.
+ */
+export async function replayEventsIn(trx: Kysely<Database>, filter: EventFilter, now: number, actor: string): Promise<ReplayReport> {
+  const replayed = await whereEvents(
+    trx
+      .updateTable('events')
+      .set({
+        status: 'RECEIVED',
+        attempts: 0,
+        run_after: now,
+        errors: '[]',
+        warnings: '[]',
+        last_error: null,
+        processed_at: null,
+        locked_by: null,
+        locked_until: null,
+        updated_at: now,
+      })
+      .where(notLeased(now))
+      .where(hasBody),
+    replayFilter(filter),
+    trx,
+  )
+    .returning('request_id')
+    .execute();
+  const purged = await whereEvents(
+    trx
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(notLeased(now))
+      .where(bodyPurged),
+    replayFilter(filter),
+    trx,
+  ).executeTakeFirstOrThrow();
+  for (const chunk of inChunks(replayed, 1000)) {
+    await trx
+      .insertInto('event_attempts')
+      .values(chunk.map(({ request_id }) => ({ request_id, attempt: 0, worker_id: null, at: now, outcome: 'REPLAYED', cause: actor })))
       .execute();
-    const purged = await whereEvents(
-      trx
-        .selectFrom('events')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where(notLeased(now))
-        .where(bodyPurged),
-      replayFilter(filter),
-      db,
-    ).executeTakeFirstOrThrow();
-    for (const chunk of inChunks(replayed, 1000)) {
-      await trx
-        .insertInto('event_attempts')
-        .values(chunk.map(({ request_id }) => ({ request_id, attempt: 0, worker_id: null, at: now, outcome: 'REPLAYED', cause: actor })))
-        .execute();
-    }
-    return { replayed: replayed.length, skippedPurged: Number(purged.n) };
-  });
+  }
+  if (replayed.length > 0) await notifyEventsStored(trx, dialectOfKysely(trx));
+  return { replayed: replayed.length, skippedPurged: Number(purged.n) };
 }
 
 /** How many events replayEvents() would replay now (for --dry-run). */

@@ -1,5 +1,7 @@
 // Which methods a path answers to, so a wrong method on a real path gets 405 with `Allow`
-// instead of a 404 that suggests the path does not exist.
+// instead of a 404 that suggests the path does not exist. Paths match as the router matches
+// them: exactly, so `/leads/v2/dealer/d-1/` (a trailing slash, which no route has) is 404, not a
+// 405 that allows the very method it refuses.
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -13,7 +15,7 @@ export class RouteTable {
       .split('/')
       .map((part) => (part.startsWith(':') ? '[^/]+' : escapeRegExp(part)))
       .join('/');
-    this.routes.push({ pattern: new RegExp(`^${source}/?$`), method });
+    this.routes.push({ pattern: new RegExp(`^${source}$`), method });
   }
 
   /** The methods with a route for this concrete path (no query string), sorted. */

@@ -13,12 +13,18 @@ type Codes = readonly ErrorCode[];
 
 /** Any request: a missing Host or a bad URL (400), shutting down or at capacity (503), a bug (500). */
 const ANY: Codes = ['MALFORMED_REQUEST', 'SERVICE_UNAVAILABLE', 'INTERNAL_ERROR'];
-/** Basic (partner) or Bearer (admin) credentials: refused (401) or throttled (429). */
+/**
+ * Basic (partner) or Bearer (admin) credentials: refused (401) or throttled (429: failures, the
+ * rate limit, or MAX_IN_FLIGHT_PER_CLIENT).
+ */
 const AUTH: Codes = ['NULL_CREDENTIALS', 'MALFORMED_CREDENTIALS', 'WRONG_CREDENTIAL', 'TOO_MANY_REQUESTS'];
-/** A JSON body read by the JSON parser and checked by the route's schema (a path or query too). */
-const JSON_BODY: Codes = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED'];
+/**
+ * A JSON body read by the JSON parser and checked by the route's schema (a path or query too);
+ * a body that stops arriving is cut (408).
+ */
+const JSON_BODY: Codes = ['INVALID_JSON', 'UNSUPPORTED_MEDIA_TYPE', 'PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED', 'REQUEST_TIMEOUT'];
 /** The event gate's raw body: any content type, any JSON object. */
-const RAW_EVENT_BODY: Codes = ['INVALID_JSON', 'BODY_NOT_OBJECT', 'VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE'];
+const RAW_EVENT_BODY: Codes = ['INVALID_JSON', 'BODY_NOT_OBJECT', 'VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'REQUEST_TIMEOUT'];
 /** Path or query parameters checked by the route's schema. */
 const PARAMS: Codes = ['VALIDATION_FAILED'];
 
@@ -27,6 +33,7 @@ const ADMIN = [...ANY, ...AUTH];
 
 /** The codes each operation can answer. A code outside ERROR_CODES does not compile. */
 export const OPERATION_ERROR_CODES: Readonly<Record<OperationKey, Codes>> = {
+  'GET /': ANY,
   'GET /metrics': ANY,
   'GET /healthz': ANY,
   'GET /readyz': ANY,
@@ -92,7 +99,7 @@ export const OPERATION_ERROR_CODES: Readonly<Record<OperationKey, Codes>> = {
 
   'POST /console/session': [...ANY, ...JSON_BODY, 'WRONG_CREDENTIAL', 'TOO_MANY_REQUESTS'],
   'GET /console/session': [...ANY, ...AUTH],
-  'DELETE /console/session': [...ANY, ...JSON_BODY],
+  'DELETE /console/session': [...ANY, ...JSON_BODY, 'TOO_MANY_REQUESTS'],
 };
 
 /** A message each code may carry (the examples of the document). */

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { authOf, errorResponses, OPERATION_ERROR_CODES, type OperationKey, successHeaders } from './error-responses.js';
-import { SUCCESS_EXAMPLES } from './response-examples.js';
+import { MEDIA_EXAMPLES, SUCCESS_EXAMPLES } from './response-examples.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -69,7 +69,10 @@ export function completeOperations<T extends { paths?: unknown }>(document: T): 
         if (!status.startsWith('2')) continue;
         const content = response.content
           ? Object.fromEntries(
-              Object.entries(response.content).map(([type, media]) => [type, { ...media, example: SUCCESS_EXAMPLES[key] }]),
+              Object.entries(response.content).map(([type, media]) => [
+                type,
+                { ...media, example: MEDIA_EXAMPLES[key]?.[type] ?? SUCCESS_EXAMPLES[key] },
+              ]),
             )
           : undefined;
         responses[status] = {

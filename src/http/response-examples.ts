@@ -1,6 +1,7 @@
 // An example of every successful answer, for the OpenAPI document: the demo data of
 // examples/demo.json and the answers docs/api.md shows (dealer d-1, partner acme-ai, …).
 import type { OperationKey } from './error-responses.js';
+import { ROOT_DOCUMENT, rootPage } from './root.routes.js';
 
 const CREATED = '2026-11-20T09:12:03.114Z';
 const UPDATED = '2026-11-22T20:16:55.718Z';
@@ -118,10 +119,11 @@ const hour = (start: string, received: number) => ({
   statuses: { RECEIVED: 0, PROCESSED: received - 1, REJECTED: 1, FAILED: 0 },
   leadsSaved: 2,
 });
-const session = { via: 'session', expiresAt: '2026-11-23T04:16:55.000Z' };
+const session = { signedIn: true, via: 'session', expiresAt: '2026-11-23T04:16:55.000Z' };
 
 /** The example of each operation's success answer, by operation. */
 export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
+  'GET /': ROOT_DOCUMENT,
   'GET /metrics':
     '# HELP http_requests_total HTTP requests answered, by route and status\n# TYPE http_requests_total counter\nhttp_requests_total{method="POST",route="/leads/v2/dealer/:dealerUuid",status="200"} 42\n',
   'GET /healthz': { status: 'ok' },
@@ -195,7 +197,16 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
   'POST /admin/v1/subscribers/{username}/disable': { ...subscriber, disabled: true },
   'POST /admin/v1/subscribers/{username}/enable': subscriber,
   'PUT /admin/v1/subscribers/{username}/grants': subscriber,
-  'GET /admin/v1/integrations': page(integration),
+  'GET /admin/v1/integrations': page({
+    ...integration,
+    lastEvent: {
+      requestId: REQUEST_ID,
+      receivedAt: eventSummary.receivedAt,
+      status: 'PROCESSED',
+      processedAt: UPDATED,
+      errorCodes: [],
+    },
+  }),
   'POST /admin/v1/integrations': { ...integration, updatedAt: CREATED },
   'GET /admin/v1/integrations/{subscriber}/{eventType}': integration,
   'PATCH /admin/v1/integrations/{subscriber}/{eventType}': integration,
@@ -227,7 +238,9 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
     leadId: 'US000000111199002',
     webId: '2-39484871796',
     customerUuid: 'c-1',
+    customerName: 'Dana Reyes',
     vehicleUuid: 'v-1',
+    vin: VIN,
     source: 'MMC',
     status: 'NEW',
     leadType: 'RECALL',
@@ -254,12 +267,17 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
     generatedAt: '2026-11-22T20:30:00.000Z',
     since: '2026-11-21T21:00:00.000Z',
     hours: [hour('2026-11-22T19:00:00.000Z', 118), hour('2026-11-22T20:00:00.000Z', 57)],
-    totals: { received: 175, statuses: { RECEIVED: 0, PROCESSED: 173, REJECTED: 2, FAILED: 0 }, leadsSaved: 4 },
+    totals: { received: 175, statuses: { RECEIVED: 0, PROCESSED: 173, REJECTED: 2, FAILED: 0 }, leadsSaved: 4, rejections: 3 },
     backlog: { events: 0, oldestReceivedAt: null, oldestAgeSeconds: null },
-    topRejections: [{ subscriber: 'acme-ai', errorCode: 'DEALER_NOT_MAPPED', count: 2 }],
+    topRejections: [{ subscriber: 'acme-ai', errorCode: 'DEALER_NOT_MAPPED', count: 3 }],
   },
 
   'POST /console/session': session,
   'GET /console/session': session,
   'DELETE /console/session': null,
+};
+
+/** The example of a success answer in another media type than the one above, by operation and type. */
+export const MEDIA_EXAMPLES: Partial<Readonly<Record<OperationKey, Readonly<Record<string, unknown>>>>> = {
+  'GET /': { 'text/html': rootPage() },
 };

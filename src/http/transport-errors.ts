@@ -40,7 +40,9 @@ function requestPath(err: ClientError, socket: HttpSocket): string {
   if (parsed !== undefined) return pathOf(parsed);
   const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket : Buffer.alloc(0);
   const line = raw.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0] ?? '';
-  const target = /^[A-Z]+ (\S+)/.exec(line)?.[1] ?? '';
+  // Any method token (RFC 9110 §5.6.2), so `get /leads/…` — which the parser refuses, as methods
+  // are case-sensitive — still gets the envelope of the path it named.
+  const target = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ (\S+)/.exec(line)?.[1] ?? '';
   return pathOf(target);
 }
 

@@ -1,5 +1,5 @@
-// Group commit: the writes of concurrent requests — received events and lead saves — share one
-// transaction, so one fsync acknowledges many requests. On SQLite the in-process worker's claims
+// Group commit: the writes of concurrent requests — received events, lead saves and replays —
+// share one transaction, so one fsync acknowledges many requests. On SQLite the in-process worker's claims
 // and outcomes join the same transactions as tasks (`transact`): one commit per cycle of the one
 // writer instead of three. Nothing waits for a batch to fill: a
 // batch starts as soon as the previous one has committed and takes whatever arrived meanwhile
@@ -13,7 +13,9 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { notifyEventsStored } from '../db/dialect.js';
 import type { Database, EventRow, NewEventRow } from '../db/schema.js';
+import type { EventFilter } from '../events/event.filter.js';
 import * as events from '../events/event.repository.js';
+import { type ReplayReport, replayEventsIn } from '../events/replay.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import { type LeadSavePlan, writeLeads } from '../leads/lead.service.js';
 
@@ -37,14 +39,26 @@ export type TransactionWork<T> = (trx: Kysely<Database>) => Promise<T>;
 type Job =
   | { readonly kind: 'event'; readonly row: NewEventRow; readonly waiter: Waiter<StoreEventOutcome> }
   | { readonly kind: 'lead'; readonly plan: LeadSavePlan; readonly waiter: Waiter<SaveLeadResult> }
+  | {
+      readonly kind: 'replay';
+      readonly filter: EventFilter;
+      readonly now: number;
+      readonly actor: string;
+      readonly waiter: Waiter<ReplayReport>;
+    }
   | { readonly kind: 'task'; readonly work: TransactionWork<unknown>; readonly waiter: Waiter<unknown> };
 
 export interface BatchStats {
   readonly events: number;
   readonly leads: number;
   readonly tasks: number;
+  /** Events the batch's replays put back in the queue. */
+  readonly replayed: number;
   readonly ms: number;
 }
+
+/** The batch put events in the queue (stored or replayed): an idle worker has work. */
+export const queuedEvents = (batch: BatchStats): boolean => batch.events > 0 || batch.replayed > 0;
 
 export interface GroupCommitOptions {
   readonly db: Db;
@@ -52,7 +66,7 @@ export interface GroupCommitOptions {
   readonly maxBatch?: number;
   /** Batches committing at once: 1 on SQLite (one writer), a few on PostgreSQL. */
   readonly maxConcurrent?: number;
-  /** After each commit (the in-process worker's wake-up when events were stored). */
+  /** After each commit (the in-process worker's wake-up when events were stored or replayed: queuedEvents). */
   readonly onCommitted?: (stats: BatchStats) => void;
   /**
    * The in-process worker's hand-off (SQLite): asked before a batch's events are inserted, it
@@ -90,6 +104,14 @@ export class GroupCommitter {
   saveLead(plan: LeadSavePlan): Promise<SaveLeadResult> {
     this.lastGateJobAt = performance.now();
     return new Promise((resolve, reject) => this.push({ kind: 'lead', plan, waiter: { resolve, reject } }));
+  }
+
+  /**
+   * Replays the events matching `filter` (src/events/replay.ts) in the next batch; its commit
+   * wakes the in-process worker (`onCommitted`) as a batch of new events does.
+   */
+  replayEvents(filter: EventFilter, now: number, actor: string): Promise<ReplayReport> {
+    return new Promise((resolve, reject) => this.push({ kind: 'replay', filter, now, actor, waiter: { resolve, reject } }));
   }
 
   /** Partners' writes (events, leads) arrived in the last 100 ms: background work should wait. */
@@ -156,11 +178,12 @@ export class GroupCommitter {
       await Promise.all(jobs.map((job) => this.commit([job])));
       return;
     }
-    const stats = { events: 0, leads: 0, tasks: 0, ms: performance.now() - started };
+    const stats = { events: 0, leads: 0, tasks: 0, replayed: 0, ms: performance.now() - started };
     jobs.forEach((job, i) => {
       const result = results[i] as Settled<unknown>;
       if (job.kind === 'event') stats.events++;
       else if (job.kind === 'lead') stats.leads++;
+      else if (job.kind === 'replay') stats.replayed += result.ok ? (result.value as ReplayReport).replayed : 0;
       else stats.tasks++;
       if (result.ok) (job.waiter as Waiter<unknown>).resolve(result.value);
       else job.waiter.reject(result.error);
@@ -210,7 +233,11 @@ export class GroupCommitter {
       );
       for (const [n, [i]] of leadJobs.entries()) results[i] = written[n] as Settled<unknown>;
     }
-    // Tasks last: a claim then sees the events inserted above. A task that throws fails the batch.
+    // Replays, then tasks: a claim then sees the events inserted or replayed above. A replay or
+    // a task that throws fails the batch.
+    for (const [i, job] of jobs.entries()) {
+      if (job.kind === 'replay') results[i] = { ok: true, value: await replayEventsIn(trx, job.filter, job.now, job.actor) };
+    }
     for (const [i, job] of jobs.entries()) {
       if (job.kind === 'task') results[i] = { ok: true, value: await job.work(trx) };
     }

@@ -1,5 +1,6 @@
 // The messages between the request thread and the storage thread.
 import type { DatabaseConfig, LogLevel, WorkerConfig } from '../config.js';
+import type { EventFilter } from '../events/event.filter.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import type { WireError } from '../threads.js';
@@ -15,6 +16,7 @@ export interface StorageThreadData {
 export type Request =
   | { readonly t: 'event'; readonly id: number; readonly row: NewEventRow }
   | { readonly t: 'lead'; readonly id: number; readonly plan: LeadSavePlan }
+  | { readonly t: 'replay'; readonly id: number; readonly filter: EventFilter; readonly now: number; readonly actor: string }
   | { readonly t: 'stop' };
 
 export type Reply =

@@ -14,7 +14,7 @@ import { PipelineTally, STATS_INTERVAL_MS } from '../metrics/pipeline-stats.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
 import { toWire } from '../threads.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, queuedEvents } from './group-commit.js';
 import type { Reply, Request, StorageThreadData } from './storage.protocol.js';
 
 const port = parentPort;
@@ -56,7 +56,8 @@ const committer = new GroupCommitter({
     stats.jobs += batch.events + batch.leads;
     stats.ms += batch.ms;
     indexer.stored(batch.events);
-    if (batch.events > 0) worker?.wake();
+    // Events stored by the gate or replayed: the worker has work now, not at its next poll.
+    if (queuedEvents(batch)) worker?.wake();
   },
 });
 // Bodies are tokenized for search here, when the gate is quiet (search-index.ts).
@@ -85,6 +86,9 @@ port.on('message', (request: Request) => {
       break;
     case 'lead':
       settle(request.id, committer.saveLead(request.plan));
+      break;
+    case 'replay':
+      settle(request.id, committer.replayEvents(request.filter, request.now, request.actor));
       break;
     case 'stop':
       stop().catch((err: unknown) => {

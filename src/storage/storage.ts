@@ -4,35 +4,40 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/connect.js';
+import type { EventFilter } from '../events/event.filter.js';
+import type { ReplayReport } from '../events/replay.js';
 import { type IndexerLog, searchIndexerFor } from '../events/search-index.js';
 import type { SaveLeadResult } from '../leads/lead.model.js';
 import type { LeadSavePlan } from '../leads/lead.service.js';
 import type { PipelineStats } from '../metrics/pipeline-stats.js';
 import { fromWire, startThread, ThreadError } from '../threads.js';
-import { type BatchStats, GroupCommitter, type NewEventRow, type StoreEventOutcome } from './group-commit.js';
+import { type BatchStats, GroupCommitter, type NewEventRow, queuedEvents, type StoreEventOutcome } from './group-commit.js';
 import type { Reply, Request, StorageThreadData } from './storage.protocol.js';
 
 export interface Storage {
   storeEvent(row: NewEventRow): Promise<StoreEventOutcome>;
   saveLead(plan: LeadSavePlan): Promise<SaveLeadResult>;
+  /** Puts matching events back in the queue (src/events/replay.ts); the commit wakes the worker. */
+  replayEvents(filter: EventFilter, now: number, actor: string): Promise<ReplayReport>;
   /** Finishes what was handed in, stops the thread's worker (claims go back), closes. */
   close(): Promise<void>;
 }
 
-/** `onCommitted` is called after a commit that stored events; `onBatch` after every commit (metrics). */
+/** `onCommitted` is called after a commit that stored or replayed events; `onBatch` after every commit (metrics). */
 export function inlineStorage(db: Db, onCommitted?: () => void, onBatch?: (stats: BatchStats) => void, log?: IndexerLog): Storage {
   const committer = new GroupCommitter({
     db,
     onCommitted: (stats) => {
       onBatch?.(stats);
       indexer.stored(stats.events);
-      if (stats.events > 0) onCommitted?.();
+      if (queuedEvents(stats)) onCommitted?.();
     },
   });
   const indexer = searchIndexerFor(db, committer, log);
   return {
     storeEvent: (row) => committer.storeEvent(row),
     saveLead: (plan) => committer.saveLead(plan),
+    replayEvents: (filter, now, actor) => committer.replayEvents(filter, now, actor),
     async close() {
       await indexer.stop();
       await committer.drain();
@@ -148,6 +153,10 @@ export class StorageThread implements Storage {
 
   saveLead(plan: LeadSavePlan): Promise<SaveLeadResult> {
     return this.call((id) => ({ t: 'lead', id, plan }));
+  }
+
+  replayEvents(filter: EventFilter, now: number, actor: string): Promise<ReplayReport> {
+    return this.call((id) => ({ t: 'replay', id, filter, now, actor }));
   }
 
   async close(): Promise<void> {

@@ -227,6 +227,53 @@ describeEachDialect('admin API: dealer views', { fixture: baseFixture, env: { AD
     assertError(await get('/dealers/d-9/leads'), 404, 'DEALER_NOT_FOUND');
   });
 
+  test("leads: the list names each lead's customer and its vehicle's VIN, where they are known", async () => {
+    await ctx().provision({
+      dealers: [{ uuid: 'd-named', name: 'Named Leads' }],
+      customers: [
+        {
+          dealer: 'd-named',
+          uuid: 'c-named',
+          firstName: 'Dana',
+          lastName: 'Reyes',
+          vehicles: [{ uuid: 'v-named', vin: '1HGCM82633A004352' }],
+        },
+        { dealer: 'd-named', uuid: 'c-first', firstName: 'Ann', vehicles: [{ uuid: 'v-novin' }] },
+        { dealer: 'd-named', uuid: 'c-anon', vehicles: [{ uuid: 'v-anon', vin: 'JH4KA7650MC002131' }] },
+      ],
+    });
+    const insert = (at: number, customerUuid: string, vehicleUuid: string) =>
+      ctx()
+        .tdb.db.kysely.insertInto('leads')
+        .values({
+          prospect_uuid: randomUUID(),
+          dealer_uuid: 'd-named',
+          lead_key: `key-${customerUuid}-${at}`,
+          lead_id: null,
+          web_id: null,
+          customer_uuid: customerUuid,
+          vehicle_uuid: vehicleUuid,
+          source: 'MMC',
+          status: 'NEW',
+          lead_type: 'RECALL',
+          last_contact_at: at,
+          body: '{}',
+          save_count: 1,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+    await insert(T0 + 2 * MINUTE, 'c-named', 'v-named');
+    await insert(T0 + MINUTE, 'c-first', 'v-novin');
+    await insert(T0, 'c-anon', 'v-anon');
+    const listed = (await all('/dealers/d-named/leads', 50)).map((l) => [l.customerUuid, l.customerName, l.vehicleUuid, l.vin]);
+    assert.deepEqual(listed, [
+      ['c-named', 'Dana Reyes', 'v-named', '1HGCM82633A004352'],
+      ['c-first', 'Ann', 'v-novin', null],
+      ['c-anon', null, 'v-anon', 'JH4KA7650MC002131'],
+    ]);
+  });
+
   test('leads: status, leadType and since/until filters (created_at, until exclusive)', async () => {
     await ctx().provision({
       dealers: [{ uuid: 'd-leads', name: 'Lead Filters' }],

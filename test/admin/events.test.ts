@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { claimBatch } from '../../src/pipeline/claim.js';
-import { acceptEvent, chatBody, drain, EVENTS_URL, eventRow, eventsFixture, makeWorker, PASSWORD } from '../helpers/events.js';
+import {
+  acceptEvent,
+  chatBody,
+  drain,
+  EVENTS_URL,
+  eventRow,
+  eventsFixture,
+  makeWorker,
+  PASSWORD,
+  transformerBody,
+} from '../helpers/events.js';
 import { basic, describeEachDialect, type SuiteContext } from '../helpers/suite.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
@@ -223,5 +233,47 @@ describeEachDialect('admin API: events', { fixture: eventsFixture, env: { ADMIN_
     assert.equal((await admin(c.app, 'GET', '/replays/00000000-0000-4000-8000-000000000000')).statusCode, 404);
     const bad = await admin(c.app, 'POST', '/replays', { filter: { status: 'NOPE' } });
     assert.equal(bad.statusCode, 400);
+  });
+
+  test("the integrations list carries each integration's state and its latest event, status now", async () => {
+    const c = ctx();
+    interface Listed {
+      subscriber: string;
+      eventType: string;
+      active: boolean;
+      lastEvent: { requestId: string; status: string; receivedAt: string; processedAt: string | null; errorCodes: string[] } | null;
+    }
+    const listed = async () => {
+      const res = await admin(c.app, 'GET', '/integrations?limit=200');
+      assert.equal(res.statusCode, 200, res.body);
+      return new Map((res.json().items as Listed[]).map((i) => [i.subscriber, i]));
+    };
+    // transformer sends nothing in this suite before this test; inactive-partner's integration is off.
+    const first = await listed();
+    assert.equal(first.get('transformer')?.lastEvent, null);
+    assert.equal(first.get('transformer')?.active, true);
+    assert.equal(first.get('inactive-partner')?.active, false);
+    assert.equal(first.get('inactive-partner')?.lastEvent, null);
+
+    const ok = await acceptEvent(c.app, transformerBody(), { username: 'transformer' });
+    const waiting = await listed();
+    assert.equal(waiting.get('transformer')?.lastEvent?.requestId, ok);
+    assert.equal(waiting.get('transformer')?.lastEvent?.status, 'RECEIVED');
+    assert.equal(waiting.get('transformer')?.lastEvent?.processedAt, null);
+    await processAll(c);
+    const processed = (await listed()).get('transformer')?.lastEvent;
+    assert.equal(processed?.status, 'PROCESSED');
+    assert.ok(processed?.processedAt && Date.parse(processed.processedAt) >= Date.parse(processed.receivedAt));
+
+    // A newer one is rejected: the list shows it, with its error codes.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const bad = await acceptEvent(c.app, transformerBody({ store: { id: 'S-404' } }), { username: 'transformer' });
+    await processAll(c);
+    const rejected = (await listed()).get('transformer')?.lastEvent;
+    assert.equal(rejected?.requestId, bad);
+    assert.equal(rejected?.status, 'REJECTED');
+    assert.deepEqual(rejected?.errorCodes, ['DEALER_NOT_MAPPED']);
+    // Other partners' events are not mixed in.
+    assert.equal((await listed()).get('inactive-partner')?.lastEvent, null);
   });
 });

@@ -1,6 +1,6 @@
 // The admin token as an operator meets it: `serve` without ADMIN_TOKEN prints a generated token
-// once on stderr (never in the JSON log), later starts keep it, and `admin-token --rotate`
-// replaces it. Real processes, on a SQLite file.
+// once on stderr (never in the JSON log) with the console's URL, later starts keep it, and
+// `admin-token --rotate` replaces it. Real processes, on a SQLite file.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,7 @@ async function serveUntilReady(env: Record<string, string>) {
     server.kill('SIGTERM');
     return exit;
   };
-  return { server, status, stop };
+  return { server, port, status, stop };
 }
 
 describe('cli: the admin token', () => {
@@ -49,6 +49,10 @@ describe('cli: the admin token', () => {
     const printed = /^ {2}(dgw_[A-Za-z0-9_-]{43})$/m.exec(first.server.output.stderr)?.[1];
     assert.ok(printed, `a token on stderr:\n${first.server.output.stderr}`);
     assert.ok(!first.server.output.stdout.includes(printed), 'never in the JSON log');
+    // Beside it, where to use it: the console on the bound address.
+    const consoleAt = `http://127.0.0.1:${first.port}/console`;
+    assert.ok(first.server.output.stderr.includes(`Operator console: ${consoleAt}`), `the console URL:\n${first.server.output.stderr}`);
+    assert.equal((await fetch(consoleAt)).status, 200);
     assert.match(first.server.output.stdout, /generated an admin token/);
     assert.equal(await first.status(printed), 200);
     assert.equal(await first.status(`${printed}x`), 401);

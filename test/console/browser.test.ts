@@ -15,17 +15,20 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { acceptEvent, chatBody, drain, eventsFixture, makeWorker, PASSWORD } from '../helpers/events.js';
+import { acceptEvent, chatBody, drain, eventsFixture, makeWorker, PASSWORD, VIN_1 } from '../helpers/events.js';
 import { freePort } from '../helpers/ports.js';
 import { basic } from '../helpers/suite.js';
 
 // The few browser globals the functions run in the page use (the project compiles without the DOM lib).
 interface PageElement {
   readonly dataset: Record<string, string | undefined>;
+  readonly classList: { contains(name: string): boolean };
+  readonly textContent: string | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
 }
 declare const document: {
   readonly cookie: string;
@@ -150,6 +153,32 @@ async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
+/** Whether the element is drawn as a secondary button. */
+function isSecondary(locator: Locator): Promise<boolean> {
+  return locator.evaluate((el) => (el as PageElement).classList.contains('secondary'));
+}
+
+/** A new browser context and page; what the page logs as an error, and its uncaught errors, are collected. */
+async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  if (browser === undefined) throw new Error('no browser');
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  return { context, page, errors };
+}
+
+async function signInAt(page: Page, hash = ''): Promise<void> {
+  await page.goto(`${base}/console${hash}`);
+  await page.locator('#token').fill(TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#topbar').waitFor();
+}
+
 test('an operator fixes a rejected event from the console, in a real browser', async (t) => {
   if (browser === undefined) {
     t.skip(skipReason);
@@ -256,7 +285,8 @@ test('an operator fixes a rejected event from the console, in a real browser', a
     });
     if (integrationRoute.statusCode === 200) {
       await page.locator('.nav a[data-section="integrations"]').click();
-      await page.locator('#integration-picker').selectOption('multi-partner/vehicle-service-chat');
+      // (The row opens it; its cells' links go elsewhere.)
+      await page.locator('#integrations tr[data-subscriber="multi-partner"][data-event-type="vehicle-service-chat"] td').first().click();
       await page.locator('#integration-editor').waitFor();
       await page.locator('#preview-event').selectOption(requestId);
       await page.locator('#preview-status .badge.REJECTED').waitFor();
@@ -273,10 +303,12 @@ test('an operator fixes a rejected event from the console, in a real browser', a
 
     // ---- replay one, then see it processed ----
     await page.goto(`${base}/console#/events/${requestId}`);
+    assert.equal(await isSecondary(page.locator('#replay-event')), false, 'Replay is the primary action on a REJECTED event');
     await page.locator('#replay-event').click();
     await page.locator('.title-row .badge.RECEIVED').waitFor();
     await processAll();
     await page.locator('.title-row .badge.PROCESSED').waitFor();
+    assert.equal(await isSecondary(page.locator('#replay-event')), true, 'Replay is a secondary action on a PROCESSED event');
     assert.match(String(await page.locator('#canonical').textContent()), /"dealer_uuid": "d-1"/);
 
     // ---- replay all matching: a job over the whole filter, followed to the end ----
@@ -310,8 +342,7 @@ test('an operator fixes a rejected event from the console, in a real browser', a
       .where('request_id', '=', requestId)
       .execute();
     await page.locator('.nav a[data-section="dealers"]').click();
-    await page.locator('input[name="dealer"]').fill('d-1');
-    await page.locator('input[name="dealer"]').press('Enter');
+    await page.locator('#dealers tr[data-dealer="d-1"]').click();
     const card = page.locator(`article.chat[data-request-id="${requestId}"]`);
     const dealerViewUp = await Promise.race([
       card.waitFor().then(() => true),
@@ -331,6 +362,12 @@ test('an operator fixes a rejected event from the console, in a real browser', a
       assert.equal(await page.locator('a[href^="javascript:"]').count(), 0, 'a javascript: URL is never an href');
       await page.locator('#leads tbody tr').first().waitFor();
       assert.equal(await page.locator('#leads tbody tr').count(), 3);
+      // Each lead names its customer and its vehicle's VIN; the ids are there, second.
+      const lead = page.locator('#leads tbody tr').first();
+      assert.equal(await lead.locator('td.customer .primary').textContent(), 'Jane Doe');
+      assert.equal(await lead.locator('td.customer .secondary').textContent(), 'c-1');
+      assert.equal(await lead.locator('td.vehicle .primary').textContent(), VIN_1);
+      assert.equal(await lead.locator('td.vehicle .secondary').textContent(), 'v-1');
       await page.evaluate(() => window.scrollTo(0, 0));
       await shot(page, 'dealer', false);
     } else {
@@ -356,6 +393,168 @@ test('an operator fixes a rejected event from the console, in a real browser', a
     await page.screenshot({ path: join(SHOTS, 'failure.png'), fullPage: true }).catch(() => {});
     t.diagnostic(`failure screenshot: ${join(SHOTS, 'failure.png')}`);
     throw err;
+  } finally {
+    await context.close();
+  }
+});
+
+test('signed out, the console loads without an error in the browser console', async (t) => {
+  if (browser === undefined) {
+    t.skip(skipReason);
+    return;
+  }
+  const { context, page, errors } = await newPage();
+  try {
+    const probe = page.waitForResponse((res) => res.url().endsWith('/console/session'));
+    await page.goto(`${base}/console#/dealers`);
+    await page.locator('#token').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(errors, [], 'nothing is logged as an error on a signed-out load');
+    assert.equal((await probe).status(), 200, 'the session check answers the signed-out state without an error status');
+    // Signing in from there opens the page the address named.
+    await page.locator('#token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#dealers').waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the Dealers page lists the dealers, by name or UUID, a page at a time', async (t) => {
+  if (browser === undefined) {
+    t.skip(skipReason);
+    return;
+  }
+  // More dealers than one page holds.
+  await applyProvisioning(tdb.db.kysely, {
+    dealers: Array.from({ length: 55 }, (_, i) => ({ uuid: `zz-${String(i).padStart(2, '0')}`, name: `Zenith Motors ${i}` })),
+  });
+  const { context, page, errors } = await newPage();
+  const listed = () => page.locator('#dealers tbody tr').evaluateAll((rows) => rows.map((r) => (r as PageElement).dataset.dealer));
+  try {
+    await signInAt(page, '#/dealers');
+    await page.locator('#dealers tr[data-dealer="d-1"]').waitFor();
+    const first = await listed();
+    assert.deepEqual(first.slice(0, 3), ['d-1', 'd-2', 'd-3']);
+    assert.equal(first.length, 50, 'one page');
+    assert.match(String(await page.locator('#dealers tr[data-dealer="d-2"]').textContent()), /Harbor Motors/);
+    await shot(page, 'dealers', false);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('#dealers tbody tr').length === 58);
+    assert.equal((await listed()).at(-1), 'zz-54');
+
+    // By the start of the name, case-insensitive; by the start of the UUID.
+    await page.locator('input[name="q"]').fill('harbor');
+    await page.locator('input[name="q"]').press('Enter');
+    await page.waitForURL(/q=harbor/);
+    await page.waitForFunction(() => document.querySelectorAll('#dealers tbody tr').length === 1);
+    assert.deepEqual(await listed(), ['d-2']);
+    await page.locator('input[name="q"]').fill('d-3');
+    await page.locator('input[name="q"]').press('Enter');
+    await page.waitForURL(/q=d-3/);
+    await page.waitForFunction(() => [...document.querySelectorAll('#dealers tbody tr')].map((r) => r.dataset.dealer).join() === 'd-3');
+    await page.locator('input[name="q"]').fill('nobody-is-called-this');
+    await page.locator('input[name="q"]').press('Enter');
+    await page.getByText('No dealer matches').waitFor();
+
+    // A dealer opens its view, which leads back to the list.
+    await page.goto(`${base}/console#/dealers`);
+    await page.locator('#dealers tr[data-dealer="d-2"]').click();
+    await page.waitForURL(/dealer=d-2/);
+    await page.getByRole('heading', { name: 'Harbor Motors' }).waitFor();
+    await page.locator('a.back').click();
+    await page.locator('#dealers tr[data-dealer="d-2"]').waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the Integrations page lists every integration with its state and its latest event', async (t) => {
+  if (browser === undefined) {
+    t.skip(skipReason);
+    return;
+  }
+  const sent = await acceptEvent(app, chatBody({ chat_code: 'INTEGRATIONS-LIST', store: { id: 'S-404' } }), { username: 'dotted' });
+  await processAll();
+  const { context, page, errors } = await newPage();
+  const row = (subscriber: string) =>
+    page.locator(`#integrations tr[data-subscriber="${subscriber}"][data-event-type="vehicle-service-chat"]`);
+  try {
+    await signInAt(page, '#/integrations');
+    await page.locator('#integrations').waitFor();
+    const subscribers = await page
+      .locator('#integrations tbody tr')
+      .evaluateAll((rows) => rows.map((r) => (r as PageElement).dataset.subscriber));
+    assert.deepEqual(subscribers, [...fixture.integrations.map((i) => i.subscriber)].sort());
+    assert.equal(await row('inactive-partner').locator('.state').textContent(), 'Inactive');
+    assert.equal(await row('dotted').locator('.state').textContent(), 'Active');
+    // Its latest event: status now, when, why, and a link to it.
+    await row('dotted').locator('.last .badge.REJECTED').waitFor();
+    assert.match(String(await row('dotted').locator('.last').textContent()), /DEALER_NOT_MAPPED/);
+    assert.equal(await row('dotted').locator(`.last a[href="#/events/${sent}"]`).count(), 1);
+    assert.match(String(await row('no-scope').locator('.last').textContent()), /No event yet/);
+    await shot(page, 'integrations-list', false);
+
+    await row('dotted').locator('td').first().click();
+    await page.locator('#integration-editor').waitFor();
+    assert.match(String(await page.locator('#integration-editor h2').textContent()), /dotted · vehicle-service-chat/);
+    await page.locator('a.back').click();
+    await page.locator('#integrations').waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the overview labels the current hour of each chart', async (t) => {
+  if (browser === undefined) {
+    t.skip(skipReason);
+    return;
+  }
+  const { context, page, errors } = await newPage();
+  try {
+    await signInAt(page, '#/overview');
+    await page.locator('svg.chart').first().waitFor();
+    const charts = await page.locator('svg.chart').evaluateAll((svgs) => {
+      const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).getHours();
+      return {
+        current: `${String(hour).padStart(2, '0')}:00`,
+        labels: svgs.map((svg) =>
+          [...(svg as PageElement).querySelectorAll('text')].map((t) => t.textContent ?? '').filter((text) => /^\d\d:00$/.test(text)),
+        ),
+      };
+    });
+    assert.equal(charts.labels.length, 2, 'the events chart and the leads chart');
+    for (const labels of charts.labels) {
+      assert.ok(labels.length >= 6, `hours are labelled: ${labels.join(' ')}`);
+      assert.equal(labels.at(-1), charts.current, `the current hour is labelled last: ${labels.join(' ')}`);
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Replay is the primary button only on REJECTED and FAILED events', async (t) => {
+  if (browser === undefined) {
+    t.skip(skipReason);
+    return;
+  }
+  const rejected = await acceptEvent(app, chatBody({ chat_code: 'BUTTONS-BAD', dealer_uuid: 'EXT-4040' }));
+  const processed = await acceptEvent(app, chatBody({ chat_code: 'BUTTONS-OK' }));
+  await processAll();
+  const { context, page, errors } = await newPage();
+  try {
+    await signInAt(page);
+    await page.goto(`${base}/console#/events/${rejected}`);
+    await page.locator('.title-row .badge.REJECTED').waitFor();
+    assert.equal(await isSecondary(page.locator('#replay-event')), false, 'REJECTED: Replay is the primary button');
+    await page.goto(`${base}/console#/events/${processed}`);
+    await page.locator('.title-row .badge.PROCESSED').waitFor();
+    assert.equal(await isSecondary(page.locator('#replay-event')), true, 'PROCESSED: Replay is a secondary button');
+    assert.deepEqual(errors, []);
   } finally {
     await context.close();
   }

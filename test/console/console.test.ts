@@ -10,11 +10,12 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
+import { readStats } from '../../src/admin/stats.routes.js';
 import { buildApp } from '../../src/app.js';
 import { CONSOLE_CSP } from '../../src/console/security-headers.js';
 import { SESSION_TTL_MS, sessionKey, signSession } from '../../src/console/session-cookie.js';
 import { staticRoot } from '../../src/console/static-files.js';
-import { acceptEvent, chatBody, drain, eventsFixture, makeWorker } from '../helpers/events.js';
+import { acceptEvent, chatBody, drain, eventsFixture, integrations, makeWorker } from '../helpers/events.js';
 import { describeEachDialect, type SuiteContext } from '../helpers/suite.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
@@ -195,15 +196,53 @@ describeEachDialect('operator console', { fixture: eventsFixture, env: { ADMIN_T
     assert.match(header, /^dgw_session=;/);
     assert.ok(header.includes('Max-Age=0') && header.includes('HttpOnly') && header.includes('SameSite=Strict'), header);
     assertSecurityHeaders(res, 'sign-out');
-    // Without any cookie the console's session check is a plain 401, and not a counted failure:
+    // Without any cookie the console's session check says so, and is not a counted failure:
     // far more of them than the per-address limit (30) still leave the token usable.
     for (let i = 0; i < 40; i++) {
       const signedOut = await app.inject({ method: 'GET', url: '/console/session' });
-      assert.equal(signedOut.statusCode, 401);
-      assert.equal(signedOut.json().error.code, 'NULL_CREDENTIALS');
-      assert.match(String(signedOut.headers['www-authenticate']), /^Bearer /);
+      assert.equal(signedOut.statusCode, 200);
+      assert.deepEqual(signedOut.json(), { signedIn: false });
     }
     assert.equal((await signIn(app)).statusCode, 200);
+  });
+
+  test('the session check answers the signed-out state with 200 {"signedIn": false}, not an error', async () => {
+    const { app } = ctx();
+    const probe = (headers: Record<string, string> = {}) => app.inject({ method: 'GET', url: '/console/session', headers });
+    // No cookie, a stale or forged one: signed out, which a browser must not log as a failure.
+    const stale = `dgw_session=${signSession(keyOf(TOKEN), Date.now() - 1000)}`;
+    const cases: Record<string, Record<string, string>> = {
+      'no cookie': {},
+      'another cookie only': { cookie: 'theme=dark' },
+      'an expired session': { cookie: stale },
+      'a forged session': { cookie: 'dgw_session=not-a-session' },
+      'a session from another site': { cookie: await session(app), 'sec-fetch-site': 'cross-site' },
+    };
+    for (const [what, headers] of Object.entries(cases)) {
+      const res = await probe(headers);
+      assert.equal(res.statusCode, 200, `${what}: ${res.body}`);
+      assert.deepEqual(res.json(), { signedIn: false }, what);
+      assert.equal(res.headers['www-authenticate'], undefined, what);
+      assertSecurityHeaders(res, what);
+    }
+    const signedIn = await probe({ cookie: await session(app) });
+    assert.equal(signedIn.statusCode, 200, signedIn.body);
+    assert.equal(signedIn.json().signedIn, true);
+    assert.equal(signedIn.json().via, 'session');
+    assert.ok(Date.parse(signedIn.json().expiresAt) > Date.now());
+    const bearer = await probe({ authorization: `Bearer ${TOKEN}` });
+    assert.deepEqual(bearer.json(), { signedIn: true, via: 'token', expiresAt: null });
+
+    // A presented Bearer token is a credential: a wrong one is still the admin API's 401.
+    const wrong = await probe({ authorization: `Bearer ${TOKEN}x` });
+    assert.equal(wrong.statusCode, 401);
+    assert.equal(wrong.json().error.code, 'WRONG_CREDENTIAL');
+    // And the admin API's own answers are unchanged: 401 without a credential or with a stale session.
+    for (const headers of [{}, { cookie: stale }]) {
+      const res = await app.inject({ method: 'GET', url: '/admin/v1/events?limit=1', headers });
+      assert.equal(res.statusCode, 401);
+      assert.match(String(res.headers['www-authenticate']), /^Bearer /);
+    }
   });
 
   test('console pages and files: security headers, content types, ETags, 404s', async () => {
@@ -329,6 +368,94 @@ describeEachDialect('operator console', { fixture: eventsFixture, env: { ADMIN_T
     const cookie = await session(c.app);
     assert.equal((await c.app.inject({ method: 'GET', url: '/admin/v1/stats', headers: { cookie } })).statusCode, 200);
     assert.equal((await c.app.inject({ method: 'GET', url: '/admin/v1/stats' })).statusCode, 401);
+  });
+
+  test('GET /admin/v1/stats counts the rejections that happened in the window, even of events replayed since', async () => {
+    const c: SuiteContext = ctx();
+    const stats = async () => {
+      const res = await c.app.inject({ method: 'GET', url: '/admin/v1/stats', headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json();
+    };
+    const notMapped = (s: { topRejections: { subscriber: string; errorCode: string; count: number }[] }) =>
+      s.topRejections.find((r) => r.subscriber === 'multi-partner' && r.errorCode === 'DEALER_NOT_MAPPED')?.count ?? 0;
+    const worker = () => drain(makeWorker(c.tdb.db, c.app.directory, c.tdb.config.worker));
+    const before = await stats();
+
+    const id = await acceptEvent(c.app, chatBody({ chat_code: 'STATS-FIXED', dealer_uuid: 'EXT-406' }));
+    await worker();
+    const rejected = await stats();
+    assert.equal(notMapped(rejected) - notMapped(before), 1);
+
+    // The operator maps the dealer and replays the event: it is PROCESSED now, but the rejection
+    // happened in the window and is still counted.
+    await c.provision({ integrations: [{ ...integrations.multi, dealerMap: { ...integrations.multi.dealerMap, 'EXT-406': 'd-1' } }] });
+    const replay = await c.app.inject({
+      method: 'POST',
+      url: `/admin/v1/events/${id}/replay`,
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: {},
+    });
+    assert.equal(replay.statusCode, 200, replay.body);
+    await worker();
+    const status = await c.tdb.db.kysely.selectFrom('events').select('status').where('request_id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(status.status, 'PROCESSED');
+    const after = await stats();
+    assert.equal(notMapped(after) - notMapped(before), 1, 'the rejection is still counted');
+    // The total of rejections in the window counts it too, before and after the replay.
+    assert.equal(rejected.totals.rejections - before.totals.rejections, 1);
+    assert.equal(after.totals.rejections - before.totals.rejections, 1);
+
+    // A rejection older than the window is not counted, whenever its event arrived.
+    await c.tdb.db.kysely
+      .insertInto('event_attempts')
+      .values({
+        request_id: id,
+        attempt: 0,
+        worker_id: 'w-old',
+        at: Date.parse(after.since) - 1,
+        outcome: 'REJECTED',
+        cause: 'DEALER_NOT_MAPPED',
+      })
+      .execute();
+    const older = await stats();
+    assert.equal(older.totals.rejections, after.totals.rejections);
+    assert.equal(notMapped(older), notMapped(after));
+  });
+
+  test('the window of rejections is found in a long timeline: every entry of the 24 hours, none before', async () => {
+    const c: SuiteContext = ctx();
+    const db = c.tdb.db.kysely;
+    const id = await acceptEvent(c.app, chatBody({ chat_code: 'STATS-TIMELINE' }));
+    // 400 rejections 10 minutes apart, over 66 hours of a day to come (after every other entry).
+    const T0 = (Math.floor(Date.now() / 3_600_000) + 240) * 3_600_000 + 7 * 60_000;
+    const STEP = 10 * 60_000;
+    const ats = Array.from({ length: 400 }, (_, i) => T0 + i * STEP);
+    for (let i = 0; i < ats.length; i += 100) {
+      await db
+        .insertInto('event_attempts')
+        .values(
+          ats.slice(i, i + 100).map((at, j) => ({
+            request_id: id,
+            attempt: i + j + 1,
+            worker_id: 'w-t',
+            at,
+            outcome: j % 10 === 9 ? 'RETRY' : 'REJECTED',
+            cause: j % 10 === 9 ? 'database unavailable' : 'SCHEMA_VIOLATION, INVALID_FIELD',
+          })),
+        )
+        .execute();
+    }
+    for (const now of [T0 + 30 * 3_600_000, T0 + 50 * 3_600_000 + 1, (ats.at(-1) as number) + 5 * 3_600_000]) {
+      const stats = await readStats(db, now);
+      const since = Date.parse(stats.since);
+      const expected = ats.filter((at, i) => at >= since && i % 10 !== 9).length;
+      const count = (code: string) => stats.topRejections.find((r) => r.subscriber === 'multi-partner' && r.errorCode === code)?.count ?? 0;
+      assert.ok(expected > 0);
+      assert.equal(count('SCHEMA_VIOLATION'), expected, `now = T0 + ${(now - T0) / 3_600_000} h`);
+      assert.equal(count('INVALID_FIELD'), expected);
+      assert.equal(stats.totals.rejections, expected, 'nothing from before the window, nothing else in it');
+    }
   });
 });
 

@@ -196,6 +196,30 @@ describeEachDialect('methods without a route', { fixture: baseFixture }, (ctx) =
     }
   });
 
+  test('a trailing slash → 404 NOT_FOUND (was a 405 whose Allow named the refused method)', async () => {
+    for (const [method, url] of [
+      ['POST', `${LEADS_URL}/`],
+      ['POST', `${EVENTS_URL}/`],
+      ['GET', '/leads/v2/dealer/d-1/lead/p-1/'],
+    ] as const) {
+      const res = await ctx().app.inject({
+        method,
+        url,
+        headers: { authorization: multi, 'content-type': 'application/json' },
+        payload: '{}',
+      });
+      assert.equal(res.statusCode, 404, `${method} ${url}: ${res.body}`);
+      assert.equal(res.headers.allow, undefined, `${method} ${url}`);
+    }
+    const lead = await ctx().app.inject({ method: 'POST', url: `${LEADS_URL}/`, headers: { authorization: multi }, payload: leadBody() });
+    assert.equal(lead.json().errorCode, 'NOT_FOUND');
+    const event = await ctx().app.inject({ method: 'POST', url: `${EVENTS_URL}/`, payload: {} });
+    assert.deepEqual(
+      event.json().errors.map((e: { errorCode: string }) => e.errorCode),
+      ['NOT_FOUND'],
+    );
+  });
+
   test('bad percent-encoding → 400 MALFORMED_REQUEST in the leads envelope, with X-Request-Id (was FST_ERR_BAD_URL)', async () => {
     const res = await ctx().app.inject({
       method: 'POST',
@@ -223,6 +247,45 @@ function rawExchange(port: number, request: string | Buffer): Promise<RawAnswer>
     });
     socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
     socket.end(request);
+  });
+}
+
+/**
+ * A lead POST declaring `size` bytes, sent in 64 KB writes 1 ms apart as a client on a real
+ * network would, reading the answer as it comes; the connection is closed once an answer is read.
+ */
+function oversizedUpload(port: number, size: number): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    let received = '';
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        `POST /leads/v2/dealer/d-1 HTTP/1.1\r\nHost: x\r\nAuthorization: ${multi}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+      );
+      const pump = () => {
+        if (sent >= size || !socket.writable) return;
+        const n = Math.min(chunk.length, size - sent);
+        sent += n;
+        if (socket.write(chunk.subarray(0, n))) setTimeout(pump, 1);
+        else socket.once('drain', pump);
+      };
+      pump();
+    });
+    const done = (why: string) => {
+      const answer = parseRawAnswer(received);
+      resolve(answer.status === 0 ? { ...answer, statusLine: why } : answer);
+      socket.destroy();
+    };
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => {
+      received += data;
+      const answer = parseRawAnswer(received);
+      if (answer.status !== 0 && Buffer.byteLength(answer.body) >= Number(answer.headers['content-length'] ?? 0)) done('answered');
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+    socket.on('close', () => done('closed'));
+    socket.setTimeout(10_000, () => done('timeout'));
   });
 }
 
@@ -296,6 +359,25 @@ describe('answers before our handlers run, on a real socket [sqlite]', () => {
       'leads',
       'MALFORMED_REQUEST',
     );
+  });
+
+  test('a lower-case method → 400 MALFORMED_REQUEST in the envelope of the path it names (was the plain one)', async () => {
+    assertEnvelope(await rawExchange(port, 'get /leads/v2/dealer/d-1 HTTP/1.1\r\nHost: x\r\n\r\n'), 400, 'leads', 'MALFORMED_REQUEST');
+    assertEnvelope(await rawExchange(port, `post ${EVENTS_URL} HTTP/1.1\r\nHost: x\r\n\r\n`), 400, 'events', 'MALFORMED_REQUEST');
+    assertEnvelope(await rawExchange(port, 'Get /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), 400, 'plain', 'MALFORMED_REQUEST');
+  });
+
+  test('a body 1 MiB over the limit, sent without Expect in 64 KB writes → the 413 is read every time (40 of 40)', async () => {
+    // Before lingering close, the connection closed with request bytes unread and the kernel's
+    // reset lost the answer (EPIPE or ECONNRESET on the client) in 9–40 of 40 tries.
+    const size = 2 * 1024 * 1024 + 100;
+    const outcomes: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const answer = await oversizedUpload(port, size);
+      if (answer.status === 413) assertEnvelope(answer, 413, 'leads', 'PAYLOAD_TOO_LARGE');
+      outcomes.push(answer.status === 0 ? `no answer (${answer.statusLine})` : String(answer.status));
+    }
+    assert.deepEqual(outcomes, Array(40).fill('413'));
   });
 
   test('an HTTP/1.1 request without Host → 400 MALFORMED_REQUEST in the envelope (was a bare 400 with no body)', async () => {

@@ -276,7 +276,7 @@ const describeReceived = (conn: RawConnection) => JSON.stringify(conn.received()
 // dialect, and the dialect-specific shutdown (worker claims, pool close) is covered below.
 
 describe('lifecycle: start-up and signals [sqlite]', () => {
-  test('serve on a port already in use exits non-zero on its own and logs why as JSON on stdout', async () => {
+  test('serve on a port already in use exits 1 on its own, and its fatal JSON line says what to do', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve, reject) => {
       blocker.once('error', reject);
@@ -291,7 +291,7 @@ describe('lifecycle: start-up and signals [sqlite]', () => {
       // the wait; a process that stays up is killed and fails the test.
       const result = await exited(child, 20_000);
       assert.equal(result.signal, null, show(result));
-      assert.notEqual(result.code, 0, show(result));
+      assert.equal(result.code, 1, show(result));
       const fatal = logLines(result.stdout).find(
         (line) =>
           typeof line.level === 'number' &&
@@ -299,6 +299,7 @@ describe('lifecycle: start-up and signals [sqlite]', () => {
           (JSON.stringify(line).includes('EADDRINUSE') || JSON.stringify(line).includes(String(address.port))),
       );
       assert.ok(fatal, `no JSON log line of level >= 50 naming EADDRINUSE or port ${address.port}\n${show(result)}`);
+      assert.equal(fatal.msg, `port ${address.port} is in use: set PORT to another port or stop the process listening on it`);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
@@ -622,7 +623,7 @@ describe('lifecycle: slow and idle clients [sqlite]', () => {
 
 describe('lifecycle: overload [sqlite]', () => {
   test('MAX_IN_FLIGHT=2 with 2 requests held open: 40 concurrent gate POSTs get enveloped 503s, /healthz stays up, every 200 is stored', async (t) => {
-    const svc = await startService('sqlite', { MAX_IN_FLIGHT: '2' });
+    const svc = await startService('sqlite', { MAX_IN_FLIGHT: '2', MAX_IN_FLIGHT_PER_CLIENT: '2' });
     // Cache the credential's scrypt check first (see the shutdown test).
     const acked = [gate200RequestId(await postEvent(svc.port))];
     let unavailable = 0;

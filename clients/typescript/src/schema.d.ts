@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where to go from here: links to the console, the API reference, the OpenAPI document and health
+         * @description JSON, or a small HTML page of the same links when Accept prefers text/html (a browser).
+         */
+        get: operations["getRoot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/leads/v2/dealer/{dealerUuid}": {
         parameters: {
             query?: never;
@@ -604,7 +624,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The last 24 hours: events per hour and status, backlog, top rejection codes, leads saved per hour */
+        /** The last 24 hours: events per hour and status, backlog, rejections and their top codes, leads saved per hour */
         get: operations["getAdminV1Stats"];
         put?: never;
         post?: never;
@@ -621,7 +641,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The current console session (401 when signed out) */
+        /** The current console session: {"signedIn": false} when signed out (a wrong Bearer token is still a 401) */
         get: operations["getConsoleSession"];
         put?: never;
         /** Sign in to the operator console with the admin token: sets the dgw_session cookie (8 h) */
@@ -1204,6 +1224,251 @@ export interface operations {
             };
         };
     };
+    getRoot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service name and its public pages */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "service": "dealer-gateway",
+                     *       "links": [
+                     *         {
+                     *           "rel": "console",
+                     *           "href": "/console",
+                     *           "title": "Operator console (sign in with the admin token)"
+                     *         },
+                     *         {
+                     *           "rel": "docs",
+                     *           "href": "/docs",
+                     *           "title": "Interactive API reference"
+                     *         },
+                     *         {
+                     *           "rel": "openapi",
+                     *           "href": "/openapi.json",
+                     *           "title": "OpenAPI 3 document"
+                     *         },
+                     *         {
+                     *           "rel": "health",
+                     *           "href": "/healthz",
+                     *           "title": "Liveness: the process is up"
+                     *         },
+                     *         {
+                     *           "rel": "ready",
+                     *           "href": "/readyz",
+                     *           "title": "Readiness: the database answers and the worker is not stuck"
+                     *         },
+                     *         {
+                     *           "rel": "metrics",
+                     *           "href": "/metrics",
+                     *           "title": "Prometheus metrics"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Always `dealer-gateway` */
+                        service: string;
+                        links: {
+                            /** @description What the link is: console, docs, openapi, health, ready, metrics */
+                            rel: string;
+                            /** @description A path on this service */
+                            href: string;
+                            title: string;
+                        }[];
+                    };
+                    /**
+                     * @example <!doctype html>
+                     *     <html lang="en">
+                     *     <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>dealer-gateway</title></head>
+                     *     <body>
+                     *     <h1>dealer-gateway</h1>
+                     *     <ul>
+                     *     <li><a href="/console">/console</a> — Operator console (sign in with the admin token)</li>
+                     *     <li><a href="/docs">/docs</a> — Interactive API reference</li>
+                     *     <li><a href="/openapi.json">/openapi.json</a> — OpenAPI 3 document</li>
+                     *     <li><a href="/healthz">/healthz</a> — Liveness: the process is up</li>
+                     *     <li><a href="/readyz">/readyz</a> — Readiness: the database answers and the worker is not stuck</li>
+                     *     <li><a href="/metrics">/metrics</a> — Prometheus metrics</li>
+                     *     </ul>
+                     *     </body>
+                     *     </html>
+                     */
+                    "text/html": string;
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     postLeadsV2DealerDealerUuid: {
         parameters: {
             query?: never;
@@ -1502,6 +1767,57 @@ export interface operations {
                         error: string;
                         /** @enum {string} */
                         errorCode: "DEALER_NOT_FOUND";
+                        /** @description Names the first offending field and the rule */
+                        message: string;
+                        path: string;
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The subscriber's burst: the most requests admitted at once (only for a subscriber with a rate limit)
+                     * @example 10
+                     */
+                    "RateLimit-Limit"?: number;
+                    /**
+                     * @description Requests admitted right now (only for a subscriber with a rate limit)
+                     * @example 9
+                     */
+                    "RateLimit-Remaining"?: number;
+                    /**
+                     * @description Seconds until the bucket is full again (only for a subscriber with a rate limit)
+                     * @example 1
+                     */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "timestamp": "2026-11-22T20:06:14.485Z",
+                     *       "status": 408,
+                     *       "error": "Request Timeout",
+                     *       "errorCode": "REQUEST_TIMEOUT",
+                     *       "message": "The request took too long to arrive",
+                     *       "path": "/leads/v2/dealer/d-1"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: date-time */
+                        timestamp: string;
+                        /** @description The HTTP status */
+                        status: number;
+                        /** @description The HTTP reason phrase */
+                        error: string;
+                        /** @enum {string} */
+                        errorCode: "REQUEST_TIMEOUT";
                         /** @description Names the first offending field and the rule */
                         message: string;
                         path: string;
@@ -1828,7 +2144,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `INVALID_SCOPE_DEALER`, `DEALER_NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `CUSTOMER_NOT_FOUND`, `VEHICLE_NOT_FOUND`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `INVALID_SCOPE_DEALER`, `DEALER_NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `CUSTOMER_NOT_FOUND`, `VEHICLE_NOT_FOUND`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -1857,7 +2173,7 @@ export interface operations {
                         /** @description The HTTP reason phrase */
                         error: string;
                         /** @enum {string} */
-                        errorCode: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "INVALID_SCOPE_DEALER" | "DEALER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CUSTOMER_NOT_FOUND" | "VEHICLE_NOT_FOUND" | "TOO_MANY_REQUESTS";
+                        errorCode: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "INVALID_SCOPE_DEALER" | "DEALER_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "CUSTOMER_NOT_FOUND" | "VEHICLE_NOT_FOUND" | "TOO_MANY_REQUESTS";
                         /** @description Names the first offending field and the rule */
                         message: string;
                         path: string;
@@ -2703,6 +3019,55 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The subscriber's burst: the most requests admitted at once (only for a subscriber with a rate limit)
+                     * @example 10
+                     */
+                    "RateLimit-Limit"?: number;
+                    /**
+                     * @description Requests admitted right now (only for a subscriber with a rate limit)
+                     * @example 9
+                     */
+                    "RateLimit-Remaining"?: number;
+                    /**
+                     * @description Seconds until the bucket is full again (only for a subscriber with a rate limit)
+                     * @example 1
+                     */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errors": [
+                     *         {
+                     *           "errorCode": "REQUEST_TIMEOUT",
+                     *           "errorMessage": "The request took too long to arrive"
+                     *         }
+                     *       ],
+                     *       "warnings": [],
+                     *       "requestId": null
+                     *     }
+                     */
+                    "application/json": {
+                        errors: {
+                            /** @enum {string} */
+                            errorCode: "REQUEST_TIMEOUT";
+                            errorMessage: string;
+                        }[];
+                        warnings: Record<string, never>[];
+                        requestId: string | null;
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -2958,7 +3323,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `BODY_NOT_OBJECT`, `VALIDATION_FAILED`, `IDEMPOTENCY_KEY_INVALID`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `INVALID_EVENT_SOURCE`, `INVALID_SCOPE_DEALER`, `PAYLOAD_TOO_LARGE`, `IDEMPOTENCY_KEY_REUSED`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `BODY_NOT_OBJECT`, `VALIDATION_FAILED`, `IDEMPOTENCY_KEY_INVALID`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `INVALID_EVENT_SOURCE`, `INVALID_SCOPE_DEALER`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `IDEMPOTENCY_KEY_REUSED`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -2984,7 +3349,7 @@ export interface operations {
                     "application/json": {
                         errors: {
                             /** @enum {string} */
-                            errorCode: "MALFORMED_REQUEST" | "INVALID_JSON" | "BODY_NOT_OBJECT" | "VALIDATION_FAILED" | "IDEMPOTENCY_KEY_INVALID" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "INVALID_EVENT_SOURCE" | "INVALID_SCOPE_DEALER" | "PAYLOAD_TOO_LARGE" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_REQUESTS";
+                            errorCode: "MALFORMED_REQUEST" | "INVALID_JSON" | "BODY_NOT_OBJECT" | "VALIDATION_FAILED" | "IDEMPOTENCY_KEY_INVALID" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "INVALID_EVENT_SOURCE" | "INVALID_SCOPE_DEALER" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_REQUESTS";
                             errorMessage: string;
                         }[];
                         warnings: Record<string, never>[];
@@ -3285,6 +3650,55 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The subscriber's burst: the most requests admitted at once (only for a subscriber with a rate limit)
+                     * @example 10
+                     */
+                    "RateLimit-Limit"?: number;
+                    /**
+                     * @description Requests admitted right now (only for a subscriber with a rate limit)
+                     * @example 9
+                     */
+                    "RateLimit-Remaining"?: number;
+                    /**
+                     * @description Seconds until the bucket is full again (only for a subscriber with a rate limit)
+                     * @example 1
+                     */
+                    "RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errors": [
+                     *         {
+                     *           "errorCode": "REQUEST_TIMEOUT",
+                     *           "errorMessage": "The request took too long to arrive"
+                     *         }
+                     *       ],
+                     *       "warnings": [],
+                     *       "requestId": null
+                     *     }
+                     */
+                    "application/json": {
+                        errors: {
+                            /** @enum {string} */
+                            errorCode: "REQUEST_TIMEOUT";
+                            errorMessage: string;
+                        }[];
+                        warnings: Record<string, never>[];
+                        requestId: string | null;
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -3491,7 +3905,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `BODY_NOT_OBJECT`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `INVALID_EVENT_SOURCE`, `INVALID_SCOPE_DEALER`, `PAYLOAD_TOO_LARGE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `BODY_NOT_OBJECT`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `INVALID_EVENT_SOURCE`, `INVALID_SCOPE_DEALER`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -3517,7 +3931,7 @@ export interface operations {
                     "application/json": {
                         errors: {
                             /** @enum {string} */
-                            errorCode: "MALFORMED_REQUEST" | "INVALID_JSON" | "BODY_NOT_OBJECT" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "INVALID_EVENT_SOURCE" | "INVALID_SCOPE_DEALER" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_REQUESTS";
+                            errorCode: "MALFORMED_REQUEST" | "INVALID_JSON" | "BODY_NOT_OBJECT" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "INVALID_EVENT_SOURCE" | "INVALID_SCOPE_DEALER" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "TOO_MANY_REQUESTS";
                             errorMessage: string;
                         }[];
                         warnings: Record<string, never>[];
@@ -4870,6 +5284,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -5060,7 +5504,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `EVENT_NOT_FOUND`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `EVENT_NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -5083,7 +5527,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "EVENT_NOT_FOUND" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "EVENT_NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -5276,6 +5720,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -5436,7 +5910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -5459,7 +5933,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -6202,6 +6676,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -6392,7 +6896,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -6415,7 +6919,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -6892,6 +7396,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -7052,7 +7586,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `DEALER_NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `DEALER_NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -7075,7 +7609,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "DEALER_NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "DEALER_NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -7586,6 +8120,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -7776,7 +8340,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `DEALER_NOT_FOUND`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `DEALER_NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -7799,7 +8363,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "DEALER_NOT_FOUND" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "DEALER_NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -7990,6 +8554,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -8150,7 +8744,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -8173,7 +8767,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -8688,6 +9282,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -8878,7 +9502,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -8901,7 +9525,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -9094,6 +9718,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -9254,7 +9908,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -9277,7 +9931,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -9762,6 +10416,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -9952,7 +10636,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -9975,7 +10659,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -10509,6 +11193,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -10669,7 +11383,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -10692,7 +11406,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -10903,6 +11617,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -11063,7 +11807,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -11086,7 +11830,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -11288,6 +12032,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -11448,7 +12222,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -11471,7 +12245,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -11673,6 +12447,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -11833,7 +12637,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -11856,7 +12660,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -12068,6 +12872,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -12228,7 +13062,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -12251,7 +13085,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -12329,7 +13163,14 @@ export interface operations {
                      *           "schema": null,
                      *           "transform": null,
                      *           "createdAt": "2026-11-20T09:12:03.114Z",
-                     *           "updatedAt": "2026-11-22T20:16:55.718Z"
+                     *           "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *           "lastEvent": {
+                     *             "requestId": "019ab0a3-5c1e-7a42-9f3d-2c6e8b1d4f70",
+                     *             "receivedAt": "2026-11-22T20:16:55.701Z",
+                     *             "status": "PROCESSED",
+                     *             "processedAt": "2026-11-22T20:16:55.718Z",
+                     *             "errorCodes": []
+                     *           }
                      *         }
                      *       ],
                      *       "nextCursor": "WzE3OTUzNzg2MTU3MDEsIjAxOWFi"
@@ -12351,6 +13192,17 @@ export interface operations {
                             createdAt?: string;
                             /** Format: date-time */
                             updatedAt?: string;
+                            /** @description The partner's latest event of this type (by receipt) with its status now; null when it never sent one */
+                            lastEvent?: {
+                                requestId?: string;
+                                /** Format: date-time */
+                                receivedAt?: string;
+                                /** @enum {string} */
+                                status?: "RECEIVED" | "PROCESSED" | "REJECTED" | "FAILED";
+                                /** Format: date-time */
+                                processedAt?: string | null;
+                                errorCodes?: string[];
+                            } | null;
                         }[];
                         nextCursor?: string | null;
                     };
@@ -12716,6 +13568,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -12906,7 +13788,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -12929,7 +13811,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -13444,6 +14326,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -13604,7 +14516,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -13627,7 +14539,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -14349,7 +15261,9 @@ export interface operations {
                      *           "leadId": "US000000111199002",
                      *           "webId": "2-39484871796",
                      *           "customerUuid": "c-1",
+                     *           "customerName": "Dana Reyes",
                      *           "vehicleUuid": "v-1",
+                     *           "vin": "1HGCM82633A004352",
                      *           "source": "MMC",
                      *           "status": "NEW",
                      *           "leadType": "RECALL",
@@ -14368,7 +15282,11 @@ export interface operations {
                             leadId?: string | null;
                             webId?: string | null;
                             customerUuid?: string;
+                            /** @description The customer's first and last name as provisioned (null: neither is known) */
+                            customerName?: string | null;
                             vehicleUuid?: string;
+                            /** @description The vehicle's VIN as provisioned (null: unknown) */
+                            vin?: string | null;
                             source?: string;
                             status?: string;
                             leadType?: string;
@@ -15200,6 +16118,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Conflict: `CONFLICT` */
             409: {
                 headers: {
@@ -15390,7 +16338,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `EVENT_NOT_FOUND`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `EVENT_NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -15413,7 +16361,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "EVENT_NOT_FOUND" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "EVENT_NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -15508,7 +16456,8 @@ export interface operations {
                      *           "REJECTED": 2,
                      *           "FAILED": 0
                      *         },
-                     *         "leadsSaved": 4
+                     *         "leadsSaved": 4,
+                     *         "rejections": 3
                      *       },
                      *       "backlog": {
                      *         "events": 0,
@@ -15519,7 +16468,7 @@ export interface operations {
                      *         {
                      *           "subscriber": "acme-ai",
                      *           "errorCode": "DEALER_NOT_MAPPED",
-                     *           "count": 2
+                     *           "count": 3
                      *         }
                      *       ]
                      *     }
@@ -15556,6 +16505,8 @@ export interface operations {
                                 FAILED?: number;
                             };
                             leadsSaved?: number;
+                            /** @description REJECTED outcomes recorded in the window (first attempts, retries, replays), whatever the status of their events now */
+                            rejections?: number;
                         };
                         backlog?: {
                             /** @description Events in RECEIVED: waiting, being processed, or waiting to retry */
@@ -15564,9 +16515,11 @@ export interface operations {
                             oldestReceivedAt?: string | null;
                             oldestAgeSeconds?: number | null;
                         };
+                        /** @description The most frequent error codes of the rejections in the window, per subscriber (at most 10) */
                         topRejections?: {
                             subscriber?: string;
                             errorCode?: string;
+                            /** @description Rejections in the window that named the code (an event rejected twice counts twice) */
                             count?: number;
                         }[];
                     };
@@ -15821,14 +16774,23 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "signedIn": true,
                      *       "via": "session",
                      *       "expiresAt": "2026-11-23T04:16:55.000Z"
                      *     }
                      */
                     "application/json": {
-                        /** @enum {string} */
+                        /** @description false: no session (no cookie, or one expired, forged or sent from another site) */
+                        signedIn: boolean;
+                        /**
+                         * @description How the request authenticated (when signed in)
+                         * @enum {string}
+                         */
                         via?: "token" | "session";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @description When the session ends (null with the Bearer token)
+                         */
                         expiresAt?: string | null;
                     };
                 };
@@ -16094,14 +17056,23 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "signedIn": true,
                      *       "via": "session",
                      *       "expiresAt": "2026-11-23T04:16:55.000Z"
                      *     }
                      */
                     "application/json": {
-                        /** @enum {string} */
+                        /** @description false: no session (no cookie, or one expired, forged or sent from another site) */
+                        signedIn: boolean;
+                        /**
+                         * @description How the request authenticated (when signed in)
+                         * @enum {string}
+                         */
                         via?: "token" | "session";
-                        /** Format: date-time */
+                        /**
+                         * Format: date-time
+                         * @description When the session ends (null with the Bearer token)
+                         */
                         expiresAt?: string | null;
                     };
                 };
@@ -16165,6 +17136,36 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
                             message: string;
                             requestId: string;
                         };
@@ -16331,7 +17332,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `WRONG_CREDENTIAL`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -16354,7 +17355,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "WRONG_CREDENTIAL" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -16449,6 +17450,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -16503,6 +17534,41 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -16574,7 +17640,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -16597,7 +17663,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };

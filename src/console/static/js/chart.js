@@ -26,8 +26,10 @@ export function stackedBars(rows, series, { width = 720, height = 220, label = '
   const plotH = height - PAD.top - PAD.bottom;
   const slot = plotW / Math.max(1, rows.length);
   const barW = Math.max(2, slot * 0.72);
-  // Hour labels no closer than 40 units apart.
+  // Hour labels no closer than 40 units apart, counted back from the last bar: the hour running
+  // now is the one an operator looks for, so it always has its label.
   const every = Math.max(1, Math.ceil(40 / slot));
+  const labelled = (i) => (rows.length - 1 - i) % every === 0;
   const y = (v) => PAD.top + plotH - (v / top) * plotH;
 
   const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => {
@@ -49,7 +51,7 @@ export function stackedBars(rows, series, { width = 720, height = 220, label = '
       base += v;
       return rect;
     });
-    const tick = i % every === 0 ? svg('text', { x: x + barW / 2, y: height - 6, 'text-anchor': 'middle' }, hourLabel(row.start)) : null;
+    const tick = labelled(i) ? svg('text', { x: x + barW / 2, y: height - 6, 'text-anchor': 'middle' }, hourLabel(row.start)) : null;
     return [segments, tick];
   });
 

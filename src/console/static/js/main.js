@@ -122,7 +122,9 @@ window.addEventListener('hashchange', () => render());
 
 async function start() {
   try {
-    session = await request('GET', '/console/session', undefined, { quiet401: true });
+    // Signed out is an answer here ({ signedIn: false }), not an error the browser would log.
+    const answer = await request('GET', '/console/session', undefined, { quiet401: true });
+    session = answer?.signedIn ? answer : null;
   } catch (err) {
     session = null;
     if (err.status !== 401) return showSignIn(err.message);

@@ -1,13 +1,19 @@
-// Dealer view: what the dealership's staff would read — each chat summary with its escalation
-// highlighted, the line items and who pays them, the transcript as a conversation and the media
-// as links — and the dealer's leads. Every value comes from a partner: text nodes only, and a
-// media URL is a link only when it is http(s) (links.js).
+// Dealers: the list of dealers (#/dealers, searchable by the start of the name or the UUID —
+// GET /admin/v1/dealers?q=… — a page at a time), and each dealer's view (#/dealers?dealer=<uuid>):
+// what the dealership's staff would read — each chat summary with its escalation highlighted,
+// the line items and who pays them, the transcript as a conversation and the media as links —
+// and the dealer's leads, with the customer's name and the vehicle's VIN. Every value comes from
+// a partner or from provisioning: text nodes only, and a media URL is a link only when it is
+// http(s) (links.js).
 import { admin, query, segment } from '../api.js';
 import { h, notice, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { externalLink } from '../links.js';
+import { pager } from '../pager.js';
 
 const PAGE_SIZE = 10;
+const DEALERS_PAGE_SIZE = 50;
+const LAST_LIST_KEY = 'dgw.console.dealers';
 const text = (value) => (value === undefined || value === null ? '' : String(value));
 const list = (value) => (Array.isArray(value) ? value : []);
 
@@ -105,6 +111,15 @@ function chatCard(item) {
   );
 }
 
+/** A name (or VIN) first, its id below it, muted; the id alone when the name is unknown. */
+function named(name, id, nameClass) {
+  if (name === undefined || name === null || name === '') return h('span', { class: ['primary', 'mono'] }, text(id));
+  return [
+    h('span', { class: ['primary', nameClass] }, text(name)),
+    h('span', { class: ['secondary', 'mono', 'small', 'muted'] }, text(id)),
+  ];
+}
+
 function leadRow(lead) {
   return h(
     'tr',
@@ -114,8 +129,8 @@ function leadRow(lead) {
     h('td', {}, text(lead.leadType)),
     h('td', {}, text(lead.source)),
     h('td', {}, text(lead.status)),
-    h('td', { class: 'mono' }, text(lead.customerUuid)),
-    h('td', { class: 'mono' }, text(lead.vehicleUuid)),
+    h('td', { class: 'customer' }, named(lead.customerName, lead.customerUuid)),
+    h('td', { class: 'vehicle' }, named(lead.vin, lead.vehicleUuid, 'mono')),
     h('td', { class: 'nowrap' }, dateTime(lead.lastContactAt)),
     h('td', {}, text(lead.saveCount)),
   );
@@ -123,25 +138,12 @@ function leadRow(lead) {
 
 /** A section that loads pages of `path` and renders each item with `draw` into `container`. */
 async function pagedSection(ctx, { path, what, container, draw, wrap }) {
-  const more = h('button', { type: 'button', class: 'button secondary', hidden: true }, 'Load more');
   const section = h('div');
-  let cursor;
-  const load = async () => {
-    const page = await admin.get(`${path}${query({ limit: PAGE_SIZE, cursor })}`, { signal: ctx.signal });
-    container.append(...page.items.map(draw));
-    cursor = page.nextCursor;
-    more.hidden = cursor === null;
-    return page;
-  };
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    try {
-      await load();
-    } catch (err) {
-      if (err.name !== 'AbortError') section.append(unavailable(err, what));
-    } finally {
-      more.disabled = false;
-    }
+  const { more, load } = pager(ctx, {
+    url: (cursor) => `${path}${query({ limit: PAGE_SIZE, cursor })}`,
+    container,
+    draw,
+    onMoreError: (err) => section.append(unavailable(err, what)),
   });
   try {
     const page = await load();
@@ -154,52 +156,116 @@ async function pagedSection(ctx, { path, what, container, draw, wrap }) {
   return section;
 }
 
-async function dealerOptions(signal) {
-  try {
-    return (await admin.get(`/dealers${query({ limit: 200 })}`, { signal })).items;
-  } catch (err) {
-    if (err.routeMissing) return [];
-    throw err;
-  }
+function dealerRow(dealer, navigate) {
+  const href = `#/dealers${query({ dealer: dealer.uuid })}`;
+  return h(
+    'tr',
+    { class: 'link', dataset: { dealer: dealer.uuid }, events: { click: () => navigate('/dealers', { dealer: dealer.uuid }) } },
+    h('td', {}, h('a', { href }, text(dealer.name))),
+    h('td', { class: 'mono' }, text(dealer.uuid)),
+    h('td', { class: 'nowrap' }, dateTime(dealer.updatedAt)),
+  );
 }
 
-export async function render(ctx) {
-  const dealerUuid = ctx.params.get('dealer')?.trim() ?? '';
-  const dealers = await dealerOptions(ctx.signal);
-  const input = h('input', {
-    type: 'text',
-    name: 'dealer',
-    list: 'dealer-list',
-    value: dealerUuid,
-    placeholder: 'dealer UUID',
-    required: true,
+/** #/dealers: every dealer, or those whose name or UUID starts with `q`, in pages. */
+async function dealerList(ctx) {
+  const q = ctx.params.get('q')?.trim() ?? '';
+  sessionStorage.setItem(LAST_LIST_KEY, location.hash);
+  const search = h('input', {
+    type: 'search',
+    name: 'q',
+    value: q,
+    placeholder: 'start of the name or the UUID',
+    size: 28,
+    autocomplete: 'off',
   });
   const form = h(
     'form',
     {
       class: 'filters',
+      role: 'search',
       events: {
         submit: (e) => {
           e.preventDefault();
-          ctx.navigate('/dealers', { dealer: input.value.trim() });
+          ctx.navigate('/dealers', { q: search.value.trim() });
         },
       },
     },
-    h('label', { class: 'field' }, 'Dealer', input),
-    h(
-      'datalist',
-      { id: 'dealer-list' },
-      dealers.map((d) => h('option', { value: d.uuid }, text(d.name))),
-    ),
-    h('button', { type: 'submit', class: 'button' }, 'Open'),
+    h('label', { class: 'field' }, 'Name or UUID', search),
+    h('button', { type: 'submit', class: 'button' }, 'Search'),
+    q === ''
+      ? null
+      : h('button', { type: 'button', class: 'button secondary', events: { click: () => ctx.navigate('/dealers') } }, 'Clear'),
   );
-  if (dealerUuid === '') {
-    ctx.mount(h('h1', {}, 'Dealer view'), form, h('p', { class: 'muted' }, 'Choose a dealer to see its chat summaries and leads.'));
-    return;
+  const tbody = h('tbody');
+  const moreError = h('div');
+  const { more, load } = pager(ctx, {
+    url: (cursor) => `/dealers${query({ q, limit: DEALERS_PAGE_SIZE, cursor })}`,
+    container: tbody,
+    draw: (d) => dealerRow(d, ctx.navigate),
+    onMoreError: (err) => replace(moreError, notice('error', `Loading more dealers failed: ${err.message}`)),
+  });
+  let body;
+  try {
+    const first = await load();
+    body =
+      first.items.length === 0
+        ? h(
+            'div',
+            { class: 'empty panel' },
+            q === '' ? 'No dealer yet: provision dealers with apply or the admin API.' : `No dealer matches “${q}”.`,
+          )
+        : [
+            h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                { class: 'data', id: 'dealers' },
+                h(
+                  'thead',
+                  {},
+                  h(
+                    'tr',
+                    {},
+                    ['Name', 'UUID', 'Updated'].map((t) => h('th', {}, t)),
+                  ),
+                ),
+                tbody,
+              ),
+            ),
+            h('div', { class: 'more' }, more),
+            moreError,
+          ];
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    body = unavailable(err, 'dealers');
   }
+  ctx.mount(
+    h('h1', {}, 'Dealers'),
+    h('p', { class: 'muted' }, 'Open a dealer to read its chat summaries and leads as its staff would.'),
+    form,
+    body,
+  );
+}
+
+async function dealerName(uuid, signal) {
+  try {
+    return (await admin.get(`/dealers/${segment(uuid)}`, { signal })).name;
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    // The sections below say what is wrong (no such dealer, a missing route).
+    return null;
+  }
+}
+
+export async function render(ctx) {
+  const dealerUuid = ctx.params.get('dealer')?.trim() ?? '';
+  if (dealerUuid === '') return dealerList(ctx);
   const base = `/dealers/${segment(dealerUuid)}`;
-  const name = dealers.find((d) => d.uuid === dealerUuid)?.name;
-  const [chats, leads] = await Promise.all([
+  const back = sessionStorage.getItem(LAST_LIST_KEY);
+  const [name, chats, leads] = await Promise.all([
+    dealerName(dealerUuid, ctx.signal),
     pagedSection(ctx, {
       path: `${base}/chat-summaries`,
       what: 'chat summaries',
@@ -225,7 +291,7 @@ export async function render(ctx) {
               h(
                 'tr',
                 {},
-                ['Created', 'Lead id', 'Type', 'Source', 'Status', 'Customer', 'Vehicle', 'Last contact', 'Saves'].map((t) =>
+                ['Created', 'Lead id', 'Type', 'Source', 'Status', 'Customer', 'Vehicle (VIN)', 'Last contact', 'Saves'].map((t) =>
                   h('th', {}, t),
                 ),
               ),
@@ -236,9 +302,9 @@ export async function render(ctx) {
     }),
   ]);
   ctx.mount(
-    h('h1', {}, 'Dealer view'),
-    form,
-    h('h2', {}, name ? `${name} (${dealerUuid}) · chat summaries` : `${dealerUuid} · chat summaries`),
+    h('a', { class: 'back', href: back?.startsWith('#/dealers') ? back : '#/dealers' }, '← Dealers'),
+    h('div', { class: 'title-row' }, h('h1', {}, name ?? 'Dealer'), h('code', { id: 'dealer-uuid' }, dealerUuid)),
+    h('h2', {}, 'Chat summaries'),
     chats,
     h('h2', {}, 'Leads'),
     leads,

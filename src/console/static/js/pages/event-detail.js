@@ -8,6 +8,7 @@ import { fieldsNamed, jsonView } from '../json-view.js';
 import { LAST_LIST_KEY } from './events.js';
 
 const REFRESH_MS = 2000;
+const REPLAY_FIXES = new Set(['REJECTED', 'FAILED']);
 
 function problems(kind, list) {
   if (list.length === 0) return null;
@@ -89,6 +90,9 @@ export async function render(ctx) {
   const load = () => admin.get(`/events/${segment(requestId)}`, { signal });
 
   const replay = h('button', { type: 'button', class: 'button', id: 'replay-event' }, 'Replay');
+  // Replay is the page's primary action only where it can fix something: a REJECTED or FAILED
+  // event. On the others (PROCESSED, RECEIVED) it stays available, as a secondary button.
+  const showReplayFor = (status) => replay.classList.toggle('secondary', !REPLAY_FIXES.has(status));
   replay.addEventListener('click', async () => {
     replay.disabled = true;
     try {
@@ -107,6 +111,7 @@ export async function render(ctx) {
   const content = h('div');
   function show(event) {
     const highlight = fieldsNamed(event.errors);
+    showReplayFor(event.status);
     replace(
       content,
       h('div', { class: 'title-row' }, h('h1', {}, 'Event'), h('code', { id: 'event-id' }, event.requestId), badge(event.status), replay),

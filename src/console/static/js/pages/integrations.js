@@ -1,13 +1,17 @@
-// Integrations: edit a partner's configuration for an event type — active, dealer id field,
-// dealer map, JSONata transform, JSON Schema — with a live preview: each pause in typing runs
-// the candidate on one of the partner's recent events (or a pasted body) through
-// POST …/dry-run, which stores nothing. Save sends the same fields with PATCH.
+// Integrations: the list of every integration (#/integrations: partner × event type, active or
+// not, and the partner's latest event of the type with its status now, from
+// GET /admin/v1/integrations), and the editor of one (#/integrations?subscriber=…&eventType=…):
+// active, dealer id field, dealer map, JSONata transform, JSON Schema — with a live preview:
+// each pause in typing runs the candidate on one of the partner's recent events (or a pasted
+// body) through POST …/dry-run, which stores nothing. Save sends the same fields with PATCH.
 import { admin, query, segment } from '../api.js';
 import { badge, debounce, h, notice, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { jsonView } from '../json-view.js';
+import { pager } from '../pager.js';
 
 const EVENT_TYPES = ['vehicle-service-chat'];
+const LIST_PAGE_SIZE = 50;
 const PREVIEW_DELAY_MS = 400;
 const PASTED = '__pasted__';
 
@@ -23,60 +27,129 @@ function parseJson(label, text) {
 
 const jsonText = (value) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 2));
 
-async function pickerOptions(signal) {
-  try {
-    const page = await admin.get(`/integrations${query({ limit: 200 })}`, { signal });
-    return page.items.map((i) => ({ subscriber: i.subscriber, eventType: i.eventType, active: i.active }));
-  } catch (err) {
-    if (err.routeMissing) return null;
-    throw err;
-  }
-}
-
-function picker(ctx, options, selected) {
-  const open = (subscriber, eventType) => ctx.navigate('/integrations', { subscriber, eventType });
-  if (options === null) {
-    // No list route on this server: names typed by hand.
-    const subscriber = h('input', { type: 'text', name: 'subscriber', value: selected.subscriber ?? '', required: true });
-    const eventType = h(
-      'select',
-      { name: 'eventType' },
-      EVENT_TYPES.map((t) => h('option', { value: t, selected: t === selected.eventType }, t)),
-    );
-    return h(
-      'form',
-      {
-        class: 'filters',
-        events: {
-          submit: (e) => {
-            e.preventDefault();
-            open(subscriber.value.trim(), eventType.value);
-          },
+/** Names typed by hand, for a server without the list route. */
+function openByName(ctx, selected) {
+  const subscriber = h('input', { type: 'text', name: 'subscriber', value: selected.subscriber ?? '', required: true });
+  const eventType = h(
+    'select',
+    { name: 'eventType' },
+    EVENT_TYPES.map((t) => h('option', { value: t, selected: t === selected.eventType }, t)),
+  );
+  return h(
+    'form',
+    {
+      class: 'filters',
+      events: {
+        submit: (e) => {
+          e.preventDefault();
+          ctx.navigate('/integrations', { subscriber: subscriber.value.trim(), eventType: eventType.value });
         },
       },
-      h('label', { class: 'field' }, 'Subscriber', subscriber),
-      h('label', { class: 'field' }, 'Event type', eventType),
-      h('button', { type: 'submit', class: 'button' }, 'Open'),
-    );
-  }
-  const key = (o) => `${o.subscriber}/${o.eventType}`;
-  const select = h(
-    'select',
-    { name: 'integration', id: 'integration-picker' },
-    h('option', { value: '' }, options.length === 0 ? 'No integration exists yet' : 'Choose an integration…'),
-    options.map((o) =>
-      h(
-        'option',
-        { value: key(o), selected: o.subscriber === selected.subscriber && o.eventType === selected.eventType },
-        `${o.subscriber} · ${o.eventType}${o.active ? '' : ' (inactive)'}`,
-      ),
+    },
+    h('label', { class: 'field' }, 'Subscriber', subscriber),
+    h('label', { class: 'field' }, 'Event type', eventType),
+    h('button', { type: 'submit', class: 'button' }, 'Open'),
+  );
+}
+
+function lastEventCell(last) {
+  if (last === undefined) return h('td', { class: 'last muted' }, '—');
+  if (last === null) return h('td', { class: 'last muted' }, 'No event yet');
+  return h(
+    'td',
+    { class: 'last' },
+    badge(last.status),
+    ' ',
+    h('a', { class: 'nowrap', href: `#/events/${encodeURIComponent(last.requestId)}` }, dateTime(last.receivedAt)),
+    last.errorCodes.length > 0
+      ? h(
+          'div',
+          {},
+          last.errorCodes.map((code) => h('span', { class: 'code-tag' }, code)),
+        )
+      : null,
+  );
+}
+
+function integrationRow(item, navigate) {
+  const open = () => navigate('/integrations', { subscriber: item.subscriber, eventType: item.eventType });
+  return h(
+    'tr',
+    {
+      class: 'link',
+      dataset: { subscriber: item.subscriber, eventType: item.eventType },
+      events: {
+        // A link inside the row (the latest event) goes where it says.
+        click: (e) => {
+          if (!e.target.closest('a')) open();
+        },
+      },
+    },
+    h('td', {}, item.subscriber),
+    h('td', {}, item.eventType),
+    h('td', { class: 'state' }, item.active ? h('span', { class: 'badge yes' }, 'Active') : h('span', { class: 'badge no' }, 'Inactive')),
+    lastEventCell(item.lastEvent),
+    h('td', { class: 'nowrap' }, dateTime(item.updatedAt)),
+    h(
+      'td',
+      {},
+      h('a', { href: `#/events${query({ subscriber: item.subscriber })}` }, 'Events'),
+      item.lastEvent?.status === 'REJECTED'
+        ? [' · ', h('a', { href: `#/events${query({ status: 'REJECTED', subscriber: item.subscriber })}` }, 'Rejected')]
+        : null,
     ),
   );
-  select.addEventListener('change', () => {
-    const [subscriber, eventType] = select.value.split('/');
-    if (subscriber) open(subscriber, eventType);
+}
+
+/** #/integrations: every integration, a page at a time. */
+async function integrationList(ctx) {
+  const tbody = h('tbody');
+  const moreError = h('div');
+  const { more, load } = pager(ctx, {
+    url: (cursor) => `/integrations${query({ limit: LIST_PAGE_SIZE, cursor })}`,
+    container: tbody,
+    draw: (item) => integrationRow(item, ctx.navigate),
+    onMoreError: (err) => replace(moreError, notice('error', `Loading more integrations failed: ${err.message}`)),
   });
-  return h('div', { class: 'filters' }, h('label', { class: 'field' }, 'Integration (subscriber · event type)', select));
+  let body;
+  try {
+    const first = await load();
+    body =
+      first.items.length === 0
+        ? h('div', { class: 'empty panel' }, 'No integration exists yet: create one with apply or POST /admin/v1/integrations.')
+        : [
+            h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                { class: 'data', id: 'integrations' },
+                h(
+                  'thead',
+                  {},
+                  h(
+                    'tr',
+                    {},
+                    ['Subscriber', 'Event type', 'State', 'Latest event (status now)', 'Changed', ''].map((t) => h('th', {}, t)),
+                  ),
+                ),
+                tbody,
+              ),
+            ),
+            h('div', { class: 'more' }, more),
+            moreError,
+          ];
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    if (!err.routeMissing) throw err;
+    // No list route on this server: names typed by hand.
+    body = [notice('warn', 'This server cannot list integrations: name the one to edit.'), openByName(ctx, {})];
+  }
+  ctx.mount(
+    h('h1', {}, 'Integrations'),
+    h('p', { class: 'muted' }, 'Each partner’s configuration per event type. Open one to edit it with a live preview.'),
+    body,
+  );
 }
 
 function previewResult(result) {
@@ -302,8 +375,7 @@ async function editor(ctx, subscriber, eventType) {
 export async function render(ctx) {
   const subscriber = ctx.params.get('subscriber') ?? '';
   const eventType = ctx.params.get('eventType') || EVENT_TYPES[0];
-  const options = await pickerOptions(ctx.signal);
-  const body =
-    subscriber === '' ? [h('p', { class: 'muted' }, 'Choose an integration to edit.')] : await editor(ctx, subscriber, eventType);
-  ctx.mount(h('h1', {}, 'Integrations'), picker(ctx, options, { subscriber, eventType }), ...body);
+  if (subscriber === '') return integrationList(ctx);
+  const body = await editor(ctx, subscriber, eventType);
+  ctx.mount(h('a', { class: 'back', href: '#/integrations' }, '← Integrations'), h('h1', {}, 'Edit integration'), ...body);
 }

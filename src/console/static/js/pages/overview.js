@@ -1,6 +1,7 @@
 // Overview: the last 24 hours from GET /admin/v1/stats — counts per status, the backlog and its
-// oldest event, events and lead saves per hour, the most frequent rejection codes. Refreshed
-// every 15 s while on screen.
+// oldest event, events and lead saves per hour, the rejections that happened in the window and
+// their most frequent codes (counted from the events' timelines: an event rejected and then
+// replayed still counts). Refreshed every 15 s while on screen.
 import { admin, query } from '../api.js';
 import { legend, stackedBars } from '../chart.js';
 import { h, notice } from '../dom.js';
@@ -26,14 +27,14 @@ function tile(kind, label, value, href, detail) {
 }
 
 function rejectionsTable(rows) {
-  if (rows.length === 0) return h('div', { class: 'empty' }, 'No rejections in the last 24 hours.');
+  if (rows.length === 0) return h('div', { class: 'empty' }, 'No rejection in the last 24 hours.');
   return h(
     'div',
     { class: 'table-wrap' },
     h(
       'table',
       { class: 'data' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Subscriber'), h('th', {}, 'Error code'), h('th', {}, 'Events'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Subscriber'), h('th', {}, 'Error code'), h('th', {}, 'Rejections'))),
       h(
         'tbody',
         {},
@@ -71,7 +72,15 @@ function build(stats) {
       { class: 'tiles' },
       tile('received', 'Events received (24 h)', count(totals.received), '#/events'),
       tile('processed', 'Processed', count(totals.statuses.PROCESSED), '#/events?status=PROCESSED'),
-      tile('rejected', 'Rejected', count(totals.statuses.REJECTED), '#/events?status=REJECTED'),
+      tile(
+        'rejected',
+        'Rejected',
+        count(totals.statuses.REJECTED),
+        '#/events?status=REJECTED',
+        totals.rejections === undefined
+          ? null
+          : `${count(totals.rejections)} ${totals.rejections === 1 ? 'rejection' : 'rejections'} in 24 h, replayed ones included`,
+      ),
       tile('failed', 'Failed', count(totals.statuses.FAILED), '#/events?status=FAILED'),
       tile('backlog', 'Backlog (waiting now)', count(backlog.events), '#/events?status=RECEIVED'),
       tile(
@@ -95,7 +104,19 @@ function build(stats) {
       h(
         'div',
         { class: 'stack' },
-        h('section', { class: 'panel' }, h('h3', {}, 'Top rejection codes'), rejectionsTable(stats.topRejections)),
+        h(
+          'section',
+          { class: 'panel', id: 'rejections-panel' },
+          h('h3', {}, 'Top rejection codes (24 h)'),
+          rejectionsTable(stats.topRejections),
+          stats.topRejections.length > 0
+            ? h(
+                'p',
+                { class: 'small muted' },
+                'Every rejection in the window, also of events replayed since. A code lists the events still rejected.',
+              )
+            : null,
+        ),
         h(
           'section',
           { class: 'panel', id: 'leads-panel' },

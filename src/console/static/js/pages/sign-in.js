@@ -21,10 +21,8 @@ export function render(view, { message, onSignedIn }) {
     replace(feedback);
     try {
       await request('POST', '/console/session', { token: token.value.trim() }, { quiet401: true });
-      let session;
-      try {
-        session = await request('GET', '/console/session', undefined, { quiet401: true });
-      } catch {
+      const session = await request('GET', '/console/session', undefined, { quiet401: true }).catch(() => null);
+      if (!session?.signedIn) {
         throw new Error(
           'The token is right, but the browser did not keep the session cookie: open the console over HTTPS, or on localhost / 127.0.0.1.',
         );
