@@ -17,7 +17,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ErrorCode } from '../errors.js';
-import { guardBodyIdle } from './body-idle.js';
+import { watchBodyIdle } from './body-idle.js';
 import { errorReply, sendError } from './error-handler.js';
 
 declare module 'fastify' {
@@ -111,14 +111,16 @@ export default fp(
       }
       inFlight++;
       held.set(client, mine + 1);
+      const stopWatch = watchBodyIdle(request, opts.bodyIdleTimeoutMs);
       // 'close' fires once per response whether it finished or the client went away.
       reply.raw.once('close', () => {
+        stopWatch?.();
         inFlight--;
         const left = (held.get(client) ?? 1) - 1;
         if (left === 0) held.delete(client);
         else held.set(client, left);
       });
-      done(null, guardBodyIdle(request, reply, payload, opts.bodyIdleTimeoutMs));
+      done(null, payload);
     });
   },
   { name: 'admission', dependencies: ['error-handling'] },
