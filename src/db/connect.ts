@@ -79,6 +79,9 @@ export function openSqlite(path: string): SqliteDatabase.Database {
   return sqlite;
 }
 
+/** Longest close() waits for the pool's connections to be closed by the server. */
+const CLOSE_WAIT_MS = 2000;
+
 // Multi-row statements differ by their row count (a gate batch of 1 to 256 rows, a pipeline
 // batch of up to 250), so a busy service uses a few hundred shapes.
 const MAX_CACHED_STATEMENTS = 1024;
@@ -154,11 +157,34 @@ export function connect(config: DatabaseConfig, options: ConnectOptions = {}): D
   // storage thread when PostgreSQL went down (then restarted with backoff: seconds of 503s after
   // the database was back). Its pending query fails anyway, and the pool discards the client on
   // release; this listener only keeps the error from being thrown, and logs it.
+  const open = new Set<pg.PoolClient>();
   pool.on('connect', (client) => {
+    open.add(client);
+    client.once('end', () => open.delete(client));
     client.on('error', (err: Error & { code?: string }) => {
       log.warn({ err: { message: err.message, code: err.code } }, 'PostgreSQL connection lost');
     });
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { kysely, dialect: 'postgres', config, close: () => kysely.destroy() };
+  return {
+    kysely,
+    dialect: 'postgres',
+    config,
+    async close() {
+      await kysely.destroy();
+      // pg's Pool.end() resolves once no client is checked out, while its idle clients are still
+      // closing their connections. Wait for them (bounded): a database dropped WITH (FORCE) right
+      // after close() — every test database — cut those still open, and the pool logged each one
+      // as lost. Once a client has ended, the server has closed the session.
+      const ended = [...open].map((client) => new Promise<void>((resolve) => client.once('end', () => resolve())));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(ended),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_WAIT_MS).unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config.js';
 import { loadConfig } from '../../src/config.js';
-import { connect, type Db, type Dialect } from '../../src/db/connect.js';
+import { connect, type Db, type Dialect, type PoolLog } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 
 export const ADMIN_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -26,6 +26,11 @@ export interface TestDatabase {
   readonly url: string;
   readonly config: Config;
   readonly db: Db;
+  /**
+   * What the test's own pools (`db`, `connectAgain()`) logged about lost connections: kept here,
+   * never on stdout, where it would land in the test runner's report.
+   */
+  readonly poolWarnings: readonly string[];
   /** Opens another, independent connection (pool) to the same database. */
   connectAgain(): Db;
   destroy(): Promise<void>;
@@ -62,7 +67,9 @@ export async function createTestDatabase(
     cleanup = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
   const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false', ...env });
-  const db = connect(config.database);
+  const poolWarnings: string[] = [];
+  const log: PoolLog = { warn: (obj, msg) => void poolWarnings.push(`${msg} ${JSON.stringify(obj)}`) };
+  const db = connect(config.database, { log });
   if (options.migrate !== false) {
     const outcome = await migrateToLatest(db.kysely);
     if (outcome.error !== undefined) throw outcome.error;
@@ -73,11 +80,13 @@ export async function createTestDatabase(
     url,
     config,
     db,
+    poolWarnings,
     connectAgain() {
-      const another = connect(config.database);
+      const another = connect(config.database, { log });
       extra.push(another);
       return another;
     },
+    // The pools first (close() returns once their connections are closed), then the database.
     async destroy() {
       for (const d of extra) await d.close();
       await db.close();
