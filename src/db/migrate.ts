@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_event_bodies.js';
 import * as m0004 from './migrations/0004_operations.js';
 import * as m0005 from './migrations/0005_credentials.js';
 import * as m0006 from './migrations/0006_search_backlog.js';
+import * as m0007 from './migrations/0007_rejections_by_time.js';
 import type { Database } from './schema.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_operations': m0004,
   '0005_credentials': m0005,
   '0006_search_backlog': m0006,
+  '0007_rejections_by_time': m0007,
 };
 
 export interface MigrateOutcome {

@@ -47,7 +47,13 @@ for (const dialect of testDialects()) {
 
       const latest = await migrateToLatest(db);
       assert.equal(latest.error, undefined);
-      assert.deepEqual(latest.applied, ['0003_event_bodies', '0004_operations', '0005_credentials', '0006_search_backlog']);
+      assert.deepEqual(latest.applied, [
+        '0003_event_bodies',
+        '0004_operations',
+        '0005_credentials',
+        '0006_search_backlog',
+        '0007_rejections_by_time',
+      ]);
       const row = await findEvent(db, 'old-event-1');
       assert.equal(row?.raw_body, body);
       assert.equal(row?.status, 'PROCESSED');
