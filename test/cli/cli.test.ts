@@ -414,7 +414,9 @@ describe('cli: serve without partners [sqlite]', () => {
     const server = start(['serve'], { DATABASE_URL: `sqlite:${path}`, PORT: '0', HOST: '127.0.0.1', WORKER_ENABLED: 'false' });
     const exit = exited(server);
     exit.catch(() => {});
-    const deadline = Date.now() + 10_000;
+    // The deadline only bounds a hang: a first start (migrations, the storage thread) took over
+    // 10 s on a CI machine running four test files at once.
+    const deadline = Date.now() + 30_000;
     while (!/"listen"/.test(server.output.stdout) && Date.now() < deadline && isRunning(server)) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
