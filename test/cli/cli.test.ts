@@ -46,9 +46,12 @@ function startupLine(stdout: string): Record<string, unknown> {
 
 const pgAdmin = adminQuery;
 
-/** Polls GET /healthz until it answers 200, or fails after 10 s (or when the server exits). */
+/**
+ * Polls GET /healthz until it answers 200, or fails after 30 s (or when the server exits). The
+ * deadline bounds a hang: a first start took over 10 s on a CI machine running four files at once.
+ */
 async function awaitHealthy(server: ReturnType<typeof start>, base: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && isRunning(server)) {
     try {
       const res = await fetch(`${base}/healthz`);
@@ -59,7 +62,7 @@ async function awaitHealthy(server: ReturnType<typeof start>, base: string): Pro
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  assert.fail(`GET /healthz did not answer 200 within 10 s\nstdout: ${server.output.stdout}\nstderr: ${server.output.stderr}`);
+  assert.fail(`GET /healthz did not answer 200 within 30 s\nstdout: ${server.output.stdout}\nstderr: ${server.output.stderr}`);
 }
 
 /** A database nothing has touched yet (not migrated), and how to remove it. */
