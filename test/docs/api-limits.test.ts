@@ -5,12 +5,11 @@
 // docs say: the URL plus header names and values, not the bytes on the wire.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
-import { parseRawAnswer, type RawAnswer } from '../helpers/raw-http.js';
+import { rawExchange } from '../helpers/raw-http.js';
 
 const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 const operations = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
@@ -111,18 +110,6 @@ test('docs/api.md states every maxLength, maxItems and pattern of the partner en
 // ---------------------------------------------------------------------------------------------
 // The header-size limit, as docs/api.md ("HEADERS_TOO_LARGE") and docs/operations.md ("Limits
 // and timeouts") describe it.
-
-function rawExchange(port: number, request: string): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8'))));
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.end(request);
-  });
-}
 
 /** A GET whose URL plus header names and values count `counted` bytes, in `headers` headers. */
 function requestCounting(counted: number, headers: number): string {

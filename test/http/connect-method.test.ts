@@ -8,25 +8,8 @@ import { connect } from 'node:net';
 import { before, test } from 'node:test';
 import { EVENTS_URL } from '../helpers/events.js';
 import { baseFixture } from '../helpers/fixtures.js';
-import { parseRawAnswer, type RawAnswer } from '../helpers/raw-http.js';
+import { type RawAnswer, rawExchange } from '../helpers/raw-http.js';
 import { describeEachDialect } from '../helpers/suite.js';
-
-/**
- * Sends `request` and reads until the server closes the connection (5 s at most). With
- * `halfClose: false` the client keeps its side open, so only the server can end the exchange.
- */
-function rawExchange(port: number, request: string | Buffer, { halfClose = true } = {}): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8'))));
-    socket.setTimeout(5000, () => socket.destroy(new Error(`no close within 5 s: ${Buffer.concat(chunks).toString('utf8')}`)));
-    if (halfClose) socket.end(request);
-    else socket.write(request);
-  });
-}
 
 describeEachDialect('CONNECT and Upgrade on a real socket', { fixture: baseFixture }, (ctx) => {
   let port = 0;

@@ -11,7 +11,7 @@ import { applyProvisioning } from '../../src/provisioning/provisioning.service.j
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { countRows, PASSWORD as EVENTS_PASSWORD, EVENTS_URL, eventsFixture, sendEvent } from '../helpers/events.js';
 import { baseFixture, leadBody, PASSWORD } from '../helpers/fixtures.js';
-import { parseRawAnswer, type RawAnswer } from '../helpers/raw-http.js';
+import { parseRawAnswer, type RawAnswer, rawExchange } from '../helpers/raw-http.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';
 
 const multi = basic('multi', PASSWORD);
@@ -235,20 +235,6 @@ describeEachDialect('methods without a route', { fixture: baseFixture }, (ctx) =
 });
 
 // Answers given by Node's HTTP parser, before Fastify has a request: only a real socket shows them.
-
-function rawExchange(port: number, request: string | Buffer): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      resolve(parseRawAnswer(Buffer.concat(chunks).toString('utf8')));
-    });
-    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
-    socket.end(request);
-  });
-}
 
 /**
  * A lead POST declaring `size` bytes, sent in 64 KB writes 1 ms apart as a client on a real
