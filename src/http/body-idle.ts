@@ -25,10 +25,10 @@ export function watchBodyIdle(request: FastifyRequest, idleMs: number): (() => v
     }
     const error = new AppError('REQUEST_TIMEOUT', `No part of the request body arrived for ${idleMs / 1000} s`);
     // Fastify's body reader listens while it reads, and answers a stream error through the error
-    // handler: 408 in the route's envelope, `Connection: close` (the rest is never read). Nobody
-    // reading means nobody to answer.
+    // handler: 408 in the route's envelope, `Connection: close` (the rest is never read). When
+    // nobody reads the body, the request is being answered already: REQUEST_TIMEOUT_MS bounds it,
+    // and the connection is not cut under an answer.
     if (raw.listenerCount('error') > 0) raw.emit('error', error);
-    else socket.destroy();
   }, idleMs);
   return () => clearTimeout(timer);
 }
