@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../src/db/connect.js';
 import type { Database, NewEventRow } from '../src/db/schema.js';
-import { insertEvents, receivedEventRow } from '../src/events/event.repository.js';
-import { newRequestId } from '../src/events/request-id.js';
+import { insertEvents, receivedEventRow } from '../src/eventlog/event.repository.js';
+import { newRequestId } from '../src/gate/request-id.js';
 import { CHATLY_USERNAME, chatlyBody } from './fixture.js';
 import { sleep } from './processes.js';
 
@@ -48,7 +48,7 @@ const ROWS_PER_TRANSACTION = 10_000;
 
 /**
  * Inserts `count` RECEIVED events from `chatly`, as the gate would have stored them (same row
- * shape as src/events/event.service.ts): distinct request ids and bodies, oldest first.
+ * shape as src/gate/event.service.ts): distinct request ids and bodies, oldest first.
  */
 export async function preloadEvents(db: Kysely<Database>, dialect: Dialect, count: number): Promise<void> {
   const start = Date.now() - count; // one millisecond apart, all runnable now

@@ -1,7 +1,7 @@
 // The scenarios of one database: each service scenario runs a fresh process on an emptied events
 // table, and only one server is under load at a time. Every scenario adds a row; one that fails
 // adds a FAILED row and the others still run.
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/core/config.js';
 import type { Dialect } from '../src/db/connect.js';
 import type { TestDatabase } from '../test/helpers/databases.js';
 import { countByStatus, preloadEvents, resetEvents, waitUntilDrained } from './drain.js';

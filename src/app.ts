@@ -9,28 +9,28 @@ import { ensureAdminCredential } from './admin/admin-token.js';
 import authPlugin from './auth/auth.plugin.js';
 import { SubscriberDirectory } from './auth/directory.js';
 import { RateLimiter } from './auth/rate-limiter.js';
-import type { Config, LogLevel, TrustProxy } from './config.js';
 import consoleRoutes from './console/console.routes.js';
+import type { Config, LogLevel, TrustProxy } from './core/config.js';
+import { loggerOptions } from './core/logger.js';
+import { VERSION } from './core/version.js';
 import { connect, type Db } from './db/connect.js';
-import dbPlugin from './db/db.plugin.js';
 import { migrateToLatest } from './db/migrate.js';
-import eventRoutes from './events/event.routes.js';
+import eventRoutes from './gate/event.routes.js';
+import leadRoutes from './gate/lead.routes.js';
 import accessLog from './http/access-log.js';
 import admission from './http/admission.js';
-import docsUi from './http/docs-ui.js';
 import errorHandling, { frameworkErrors } from './http/error-handler.js';
-import healthRoutes from './http/health.routes.js';
 import { jsonBodyParser } from './http/json-body.js';
 import { lingerOnClose } from './http/lingering-close.js';
-import openapi from './http/openapi.js';
-import rootRoutes from './http/root.routes.js';
 import { clientErrorHandler, refuseConnect } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
-import leadRoutes from './leads/lead.routes.js';
-import { loggerOptions } from './logger.js';
+import healthRoutes from './metrics/health.routes.js';
 import metricsPlugin, { type AppMetrics, createAppMetrics } from './metrics/metrics.plugin.js';
+import docsUi from './openapi/docs-ui.js';
+import openapi from './openapi/openapi.js';
+import rootRoutes from './openapi/root.routes.js';
 import { inlineStorage, StorageThread } from './storage/storage.js';
-import { VERSION } from './version.js';
+import dbPlugin from './storage/storage.plugin.js';
 
 export interface AppOptions {
   /** An already migrated database; when absent the app opens and migrates config.database. */
@@ -94,7 +94,7 @@ async function openStorage(
  * Fastify itself ignores a bare number (it cannot tell whether the peer is a proxy), so a count
  * is for a service that only its proxies can reach (docs/operations.md).
  */
-export function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof trust === 'number') return (_address, hop) => hop < trust;
   return typeof trust === 'boolean' ? trust : [...trust];
 }

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import type { Config } from './core/config.js';
+import { loggerOptions } from './core/logger.js';
+import { VERSION } from './core/version.js';
 import { describeDatabase } from './db/describe.js';
-import { loggerOptions } from './logger.js';
-import { VERSION } from './version.js';
 
 /** host:port as bound (PORT=0 picks a free port), from the listening socket. */
 function boundAddress(app: FastifyInstance, config: Config): string {

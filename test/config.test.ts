@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/core/config.js';
 
 describe('config', () => {
   test('defaults: port 8080 on 127.0.0.1, SQLite at ./data/dealer-gateway.db, info logs', () => {

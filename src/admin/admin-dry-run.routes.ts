@@ -2,9 +2,9 @@
 // configuration (or the stored one) on a stored event or a pasted body — the console's live
 // preview. Nothing is saved; for a stored event the answer also says what would change.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../errors.js';
-import { EVENT_TYPES, type EventType } from '../events/event-types.js';
-import { type CandidateIntegration, dryRunEvent, dryRunStoredEvent, storedOutcomeOf } from '../pipeline/dry-run.js';
+import { AppError } from '../core/errors.js';
+import { EVENT_TYPES, type EventType } from '../eventlog/event-types.js';
+import { type CandidateIntegration, dryRunEvent, dryRunStoredEvent, storedOutcomeOf } from '../gate/dry-run.js';
 import { adminErrors } from './admin.schemas.js';
 
 interface DryRunBody {

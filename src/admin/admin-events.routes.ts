@@ -1,10 +1,9 @@
 // /admin/v1/events: list (filters, full-text search, cursor pages), detail with timeline,
 // replay of one event, and replay of everything matching a filter as a background job.
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../errors.js';
-import type { EventFilter } from '../events/event.filter.js';
-import type { EventStatus } from '../events/event.model.js';
-import { failInterruptedJobs, findReplayJob, type ReplayJob, startReplayJob } from '../events/replay-job.js';
+import { AppError } from '../core/errors.js';
+import type { EventFilter } from '../eventlog/event.filter.js';
+import type { EventStatus } from '../eventlog/event.model.js';
 import { adminErrors } from './admin.schemas.js';
 import {
   eventDetailSchema,
@@ -15,10 +14,11 @@ import {
   replayMatchingBodySchema,
   requestIdParamsSchema,
 } from './admin-events.schemas.js';
-import { getEventDetail, listEvents, replayOne } from './admin-events.service.js';
+import { getEventDetail, listEvents } from './admin-events.service.js';
+import { failInterruptedJobs, findReplayJob, type ReplayJob, replayOne, startReplayJob } from './replay.service.js';
 
 /** The filter's wire form (query parameters, or the replay body's `filter`). */
-export interface FilterParams {
+interface FilterParams {
   status?: string;
   subscriber?: string;
   eventType?: string;
@@ -29,7 +29,7 @@ export interface FilterParams {
   until?: string;
 }
 
-export function toEventFilter(params: FilterParams): EventFilter {
+function toEventFilter(params: FilterParams): EventFilter {
   return {
     statuses: params.status ? (params.status.split(',') as EventStatus[]) : undefined,
     subscriber: params.subscriber,

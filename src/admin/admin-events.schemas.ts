@@ -1,9 +1,9 @@
 // Schemas of the admin events routes: they validate input (a bad filter is a clear 400) and
 // document the routes in the OpenAPI document.
 
-import { EVENT_STATUSES } from '../events/event.model.js';
-import { EVENT_TYPES } from '../events/event-types.js';
-import { PIPELINE_ERROR_CODES } from '../pipeline/codes.js';
+import { EVENT_STATUSES } from '../eventlog/event.model.js';
+import { PIPELINE_ERROR_CODES } from '../eventlog/event-codes.js';
+import { EVENT_TYPES } from '../eventlog/event-types.js';
 
 const statusList = `^(${EVENT_STATUSES.join('|')})(,(${EVENT_STATUSES.join('|')}))*$`;
 const dateTime = { type: 'string', format: 'date-time', maxLength: 40 } as const;

@@ -1,15 +1,13 @@
 // The operator's view of events: a filtered, searchable list paged newest first, the detail of
-// one event (raw body, canonical record, errors, its timeline), and replays.
+// one event (raw body, canonical record, errors, its timeline). Replays are replay.service.ts.
 import type { Kysely } from 'kysely';
-import { recordAudit } from '../audit/audit.repository.js';
+import { AppError } from '../core/errors.js';
 import type { Database } from '../db/schema.js';
-import { AppError } from '../errors.js';
-import { type EventFilter, whereEvents } from '../events/event.filter.js';
-import type { EventStatus } from '../events/event.model.js';
-import { eventFromRow } from '../events/event.model.js';
-import { findChatSummaryRecord, findEvent } from '../events/event.repository.js';
-import type { Replayer } from '../events/replay.js';
-import type { EventError, EventWarning } from '../pipeline/codes.js';
+import { type EventFilter, whereEvents } from '../eventlog/event.filter.js';
+import type { EventStatus } from '../eventlog/event.model.js';
+import { eventFromRow } from '../eventlog/event.model.js';
+import { findChatSummaryRecord, findEvent } from '../eventlog/event.repository.js';
+import type { EventError, EventWarning } from '../eventlog/event-codes.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -26,7 +24,7 @@ interface EventSummary {
   readonly dealerUuid: string | null;
 }
 
-export interface EventListItem extends EventSummary {
+interface EventListItem extends EventSummary {
   readonly errorCodes: string[];
   readonly warningCodes: string[];
 }
@@ -92,7 +90,7 @@ export async function listEvents(db: Kysely<Database>, filter: EventFilter, limi
   };
 }
 
-export interface TimelineEntry {
+interface TimelineEntry {
   readonly attempt: number;
   readonly workerId: string | null;
   readonly at: string;
@@ -140,28 +138,4 @@ export async function getEventDetail(db: Kysely<Database>, requestId: string): P
       cause: a.cause,
     })),
   };
-}
-
-/**
- * Replays one event (any status) through `replayer` (the app's storage, whose commit wakes the
- * worker). 404 if it does not exist, 409 while a live worker holds it.
- */
-export async function replayOne(
-  db: Kysely<Database>,
-  replayer: Replayer,
-  requestId: string,
-  actor: string,
-  now = Date.now(),
-): Promise<EventDetail> {
-  const row = await findEvent(db, requestId);
-  if (!row) throw new AppError('EVENT_NOT_FOUND', `No event ${requestId}`);
-  if (row.raw_body === null) throw new AppError('CONFLICT', `Event ${requestId} cannot be replayed: its body was purged by retention`);
-  const { replayed } = await replayer.replayEvents({ requestIds: [requestId] }, now, actor);
-  if (replayed === 0) throw new AppError('CONFLICT', `Event ${requestId} is being processed right now; replay it once it is done`);
-  await recordAudit(
-    db,
-    [{ actor, action: 'replay', entity: 'event', key: requestId, before: { status: row.status }, after: { status: 'RECEIVED' } }],
-    now,
-  );
-  return getEventDetail(db, requestId);
 }

@@ -17,7 +17,7 @@ export interface AdminCredential {
 
 const digestOf = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
-export const generateAdminToken = (): string => `dgw_${randomBytes(32).toString('base64url')}`;
+const generateAdminToken = (): string => `dgw_${randomBytes(32).toString('base64url')}`;
 
 /** Compares in constant time (equal-length digests, whatever was presented). */
 export function isAdminToken(credential: AdminCredential, presented: string): boolean {

@@ -1,6 +1,6 @@
 // Admin authentication on every /admin/v1 route, as an onRequest hook (nothing is read before the
 // caller is known): `Authorization: Bearer <token>`, or the operator console's session cookie
-// (src/console/session-cookie.ts), which the console gets by presenting the same token to
+// (src/auth/session-cookie.ts), which the console gets by presenting the same token to
 // `POST /console/session` (signIn below). Partner credentials (Basic) never open admin routes,
 // and the admin token never opens partner routes: each side parses only its own scheme.
 // Failures are counted per client address like partner failures, so the token cannot be guessed
@@ -18,7 +18,6 @@
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { FailureThrottle } from '../auth/failure-throttle.js';
-import type { AuthThrottleConfig } from '../config.js';
 import {
   CONSOLE_HEADER,
   CONSOLE_HEADER_VALUE,
@@ -28,14 +27,15 @@ import {
   sessionKey,
   signSession,
   verifySession,
-} from '../console/session-cookie.js';
-import { AppError } from '../errors.js';
+} from '../auth/session-cookie.js';
+import type { AuthThrottleConfig } from '../core/config.js';
+import { AppError } from '../core/errors.js';
 import { type AdminCredential, isAdminToken } from './admin-token.js';
 
 /** How an admin request authenticated. */
-export type AdminAuth = { readonly via: 'token' } | { readonly via: 'session'; readonly expiresAt: number };
+type AdminAuth = { readonly via: 'token' } | { readonly via: 'session'; readonly expiresAt: number };
 
-export interface AdminSessions {
+interface AdminSessions {
   /** Checks an admin token presented to the console (throttled like the header) and signs a session. */
   signIn(request: FastifyRequest, token: string): { readonly value: string; readonly expiresAt: number };
 }
@@ -64,7 +64,7 @@ export function bearerToken(header: string | undefined): string {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export interface AdminPluginOptions {
+interface AdminPluginOptions {
   readonly credential: AdminCredential;
   readonly throttle: AuthThrottleConfig;
 }

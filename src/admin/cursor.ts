@@ -1,7 +1,7 @@
 // Opaque page cursors: the key of the last row of a page, as base64url JSON. Clients pass them
 // back untouched; anything that does not decode to the expected shape is a clear 400.
-import { AppError } from '../errors.js';
-import { inspectJson } from '../http/json-shape.js';
+import { AppError } from '../core/errors.js';
+import { inspectJson } from '../core/json-shape.js';
 
 export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');

@@ -4,7 +4,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { ChatSummariesTable, Database, LeadRow } from '../db/schema.js';
 import type { Lead } from '../leads/lead.model.js';
-import { getLead } from '../leads/lead.service.js';
+import { getLead } from '../leads/lead.read.js';
 import { decodeCursor } from './cursor.js';
 import { getDealer, type Page, type PageRequest, pageOf } from './resources.service.js';
 

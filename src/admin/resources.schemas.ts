@@ -1,6 +1,6 @@
 // Schemas of the admin resource routes and the dealer views. Body fields reuse the provisioning
 // file's own rules (provisioning.schema.ts), so a value the API accepts is one `apply` accepts.
-import { EVENT_STATUSES } from '../events/event.model.js';
+import { EVENT_STATUSES } from '../eventlog/event.model.js';
 import { provisioningFileSchema } from '../provisioning/provisioning.schema.js';
 
 const file = provisioningFileSchema.properties;

@@ -7,8 +7,8 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { type AuditRecord, listAudit } from '../audit/audit.repository.js';
 import { ANY_DEALER } from '../auth/scopes.js';
+import { AppError } from '../core/errors.js';
 import type { CustomersTable, Database, DealersTable, IntegrationsTable, SubscribersTable, VehiclesTable } from '../db/schema.js';
-import { AppError } from '../errors.js';
 import type {
   CustomerSpec,
   GrantSpec,

@@ -9,8 +9,8 @@
 import type { FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { EVENT_STATUSES, type EventStatus } from '../events/event.model.js';
-import { readBacklog } from '../metrics/backlog.js';
+import { readBacklog } from '../eventlog/backlog.js';
+import { EVENT_STATUSES, type EventStatus } from '../eventlog/event.model.js';
 import { adminErrors } from './admin.schemas.js';
 
 const HOUR_MS = 3_600_000;
@@ -19,7 +19,7 @@ const TOP_REJECTIONS = 10;
 
 type StatusCounts = Record<EventStatus, number>;
 
-export interface HourStats {
+interface HourStats {
   readonly start: string;
   readonly received: number;
   readonly statuses: StatusCounts;

@@ -2,7 +2,7 @@
 // even read, so an unauthenticated caller cannot make the service parse or validate anything.
 import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, type ErrorCode, isAppError } from '../errors.js';
+import { AppError, type ErrorCode, isAppError } from '../core/errors.js';
 import { parseBasicAuth } from './basic-auth.js';
 import { hasScope, type Principal, type SubscriberDirectory } from './directory.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -26,7 +26,7 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-export interface AuthPluginOptions {
+interface AuthPluginOptions {
   readonly directory: SubscriberDirectory;
   /** Called with the code of each refused authentication (metrics); never with the username tried. */
   readonly onFailure?: (code: ErrorCode) => void;

@@ -1,5 +1,5 @@
 // Parses `Authorization: Basic base64(username:password)` (RFC 7617).
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 
 export interface Credentials {
   readonly username: string;

@@ -4,9 +4,9 @@
 // one poll interval (500 ms by default), credentials included.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { type AuthThrottleConfig, loadConfig } from '../config.js';
+import { type AuthThrottleConfig, loadConfig } from '../core/config.js';
+import { AppError } from '../core/errors.js';
 import type { Database, IntegrationsTable } from '../db/schema.js';
-import { AppError } from '../errors.js';
 import type { Credentials } from './basic-auth.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { Limiter } from './limiter.js';
@@ -62,7 +62,7 @@ const REJECTION_MEMORY_MS = 60_000;
 /** How long an address that signed in as a subscriber stays exempt from that username's lockout. */
 const KNOWN_ADDRESS_MS = 24 * 60 * 60_000;
 
-export function integrationFromRow(row: Selectable<IntegrationsTable>): Integration {
+function integrationFromRow(row: Selectable<IntegrationsTable>): Integration {
   return {
     eventType: row.event_type,
     active: row.active === 1,

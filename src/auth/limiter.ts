@@ -3,7 +3,7 @@
 // with a credential verified before never reach this (directory.ts caches verified credentials).
 // Slots are shared fairly: one key (a client address) may hold at most `maxPerKey` of them, so a
 // single flooding client is refused at once while everyone else still gets a place in the queue.
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 
 export class Limiter {
   private active = 0;

@@ -22,7 +22,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { RateLimit } from './directory.js';
 
-export const SYNC_MS = 250;
+const SYNC_MS = 250;
 /** Refill a shared balance may hold beyond the burst: two rounds (timers drift under load). */
 const SHARED_HEADROOM_MS = 2 * SYNC_MS;
 /** Without a successful reconciliation for this long, a node refills its buckets on its own. */

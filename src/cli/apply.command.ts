@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
 import { type ApplyReport, applyProvisioning } from '../provisioning/provisioning.service.js';
 import { ProvisioningError } from '../provisioning/provisioning.validate.js';
 import type { Command } from './command.js';
@@ -14,7 +14,7 @@ dealer-id mapping). Idempotent; a file with any error is rejected whole, naming 
 path, and nothing is written. A running service picks up the change within
 PROVISIONING_POLL_MS (500 ms). Works whether or not the service is running.`;
 
-export function formatReport(report: ApplyReport): string {
+function formatReport(report: ApplyReport): string {
   const line = (name: string, t: ApplyReport['dealers']) =>
     `  ${name.padEnd(12)} ${t.created} created, ${t.updated} updated, ${t.unchanged} unchanged`;
   return [

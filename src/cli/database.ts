@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import pino from 'pino';
 import { openDatabase } from '../app.js';
-import type { Config } from '../config.js';
+import type { Config } from '../core/config.js';
+import { loggerOptions } from '../core/logger.js';
+import { VERSION } from '../core/version.js';
 import { connect, type Db } from '../db/connect.js';
 import { describeDatabase, formatDatabase } from '../db/describe.js';
 import { type SchemaState, schemaState } from '../db/migrate.js';
-import { loggerOptions } from '../logger.js';
-import { VERSION } from '../version.js';
 
 export interface OpenOptions {
   /**
@@ -29,7 +29,7 @@ export function announceDatabase(config: Config): void {
 const list = (names: readonly string[]) => `${names.length} migration${names.length === 1 ? '' : 's'} (${names.join(', ')})`;
 
 /** One line saying why a read-only command cannot use this schema, or undefined when it matches. */
-export function schemaMismatch(state: SchemaState): string | undefined {
+function schemaMismatch(state: SchemaState): string | undefined {
   if (state.unknown.length > 0) {
     return (
       `the database schema is ahead of dealer-gateway ${VERSION}: it has ${list(state.unknown)} this version does not know, ` +

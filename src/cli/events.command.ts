@@ -1,8 +1,8 @@
-import { loadConfig } from '../config.js';
-import { type EventFilter, whereEvents } from '../events/event.filter.js';
-import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../events/event.model.js';
-import { findEvent } from '../events/event.repository.js';
-import { countReplayable, replayEvents } from '../events/replay.js';
+import { loadConfig } from '../core/config.js';
+import { type EventFilter, whereEvents } from '../eventlog/event.filter.js';
+import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../eventlog/event.model.js';
+import { findEvent } from '../eventlog/event.repository.js';
+import { countReplayable, replayEvents } from '../pipeline/replay.js';
 import type { Command } from './command.js';
 import { parseCommandArgs, UsageError } from './command.js';
 import { openCliDatabase } from './database.js';

@@ -3,7 +3,7 @@
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { adminTokenCommand } from './admin-token.command.js';
 import { applyCommand } from './apply.command.js';
 import { type Command, UsageError } from './command.js';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
 import { runServer } from '../server.js';
 import type { Command } from './command.js';
 import { parseCommandArgs } from './command.js';

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
-import { loadConfig } from '../config.js';
+import { loadConfig } from '../core/config.js';
+import { loggerOptions } from '../core/logger.js';
 import { listenForEvents } from '../db/event-notifications.js';
-import { loggerOptions } from '../logger.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
 import type { Command } from './command.js';

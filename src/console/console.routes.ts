@@ -2,14 +2,14 @@
 // the admin JSON API, which the browser calls with the session cookie (session.routes.ts). No
 // framework and no build step; see docs/architecture.md, "The operator console".
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
-import { EVENT_STATUSES } from '../events/event.model.js';
-import { PIPELINE_ERROR_CODES } from '../pipeline/codes.js';
+import { AppError } from '../core/errors.js';
+import { EVENT_STATUSES } from '../eventlog/event.model.js';
+import { PIPELINE_ERROR_CODES } from '../eventlog/event-codes.js';
 import { CONSOLE_SECURITY_HEADERS } from './security-headers.js';
 import sessionRoutes from './session.routes.js';
 import { generatedModule, loadStaticFiles, type StaticFile } from './static-files.js';
 
-export const CONSOLE_PREFIX = '/console';
+const CONSOLE_PREFIX = '/console';
 
 function sendFile(request: FastifyRequest, reply: FastifyReply, file: StaticFile): FastifyReply {
   reply.header('etag', file.etag).header('cache-control', 'no-cache');

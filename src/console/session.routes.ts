@@ -6,8 +6,8 @@
 // clears it. The token is in the body, never in a URL, and neither it nor the cookie is ever
 // logged.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
-import { cookieValues, SESSION_COOKIE, secureCookieFor, sessionCookieHeader } from './session-cookie.js';
+import { cookieValues, SESSION_COOKIE, secureCookieFor, sessionCookieHeader } from '../auth/session-cookie.js';
+import { AppError } from '../core/errors.js';
 
 const errorSchema = {
   type: 'object',

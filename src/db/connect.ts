@@ -7,8 +7,8 @@ import type SqliteDatabase from 'better-sqlite3';
 import { type Driver, Kysely, type SqliteDatabase as KyselySqliteDatabase, PostgresDialect, SqliteDialect } from 'kysely';
 import type pg from 'pg';
 import pino from 'pino';
-import type { DatabaseConfig } from '../config.js';
-import { loggerOptions } from '../logger.js';
+import type { DatabaseConfig } from '../core/config.js';
+import { loggerOptions } from '../core/logger.js';
 import type { Database } from './schema.js';
 
 export type Dialect = DatabaseConfig['dialect'];
@@ -66,7 +66,7 @@ const pgTypes = {
   },
 };
 
-export function openSqlite(path: string): SqliteDatabase.Database {
+function openSqlite(path: string): SqliteDatabase.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const Sqlite = loadSqlite();
   const sqlite = new Sqlite(path);

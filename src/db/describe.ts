@@ -1,6 +1,6 @@
 // Where a DatabaseConfig points, without credentials: for the startup log line and the CLI's
 // "database: …" line. PostgreSQL: host, port and database name only (never user or password).
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig } from '../core/config.js';
 
 export type DatabaseLocation =
   | { readonly kind: 'sqlite'; readonly path: string }

@@ -14,7 +14,7 @@ export function dialectOfKysely(db: Kysely<any>): Dialect {
 export const EVENTS_CHANNEL = 'dealer_gateway_events';
 
 /**
- * Tells other processes that events were stored, or replayed (src/events/replay.ts): either way
+ * Tells other processes that events were stored, or replayed (src/pipeline/replay.ts): either way
  * they wait in the queue. PostgreSQL: NOTIFY inside the storing transaction, delivered when (and
  * only if) it commits, once per transaction however many rows.
  * SQLite has no such channel: a separate worker process polls (WORKER_POLL_MS).

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig } from '../core/config.js';
 import { EVENTS_CHANNEL } from './dialect.js';
 
 const require = createRequire(import.meta.url);

@@ -24,7 +24,7 @@ export interface SubscribersTable {
 }
 
 /** dealer_uuid is a dealer's UUID for a Dealer-level grant, or '*' for a MultiDealer grant. */
-export interface GrantsTable {
+interface GrantsTable {
   username: string;
   scope: string;
   dealer_uuid: string;
@@ -54,13 +54,13 @@ export interface VehiclesTable {
 }
 
 /** One row (id = 1). `revision` grows with every apply that changed something. */
-export interface ProvisioningStateTable {
+interface ProvisioningStateTable {
   id: number;
   revision: number;
   applied_at: number;
 }
 
-export interface LeadsTable {
+interface LeadsTable {
   prospect_uuid: string;
   dealer_uuid: string;
   /** What makes two saves the same lead; unique per dealer (see leads/lead.key.ts). */
@@ -95,7 +95,7 @@ export interface IntegrationsTable {
   updated_at: number;
 }
 
-export interface EventsTable {
+interface EventsTable {
   request_id: string;
   username: string;
   event_type: string;
@@ -121,7 +121,7 @@ export interface EventsTable {
  * updates the row twice (claim, outcome), and a row that carried the body would be rewritten
  * whole each time (docs/performance.md).
  */
-export interface EventBodiesTable {
+interface EventBodiesTable {
   request_id: string;
   raw_body: string;
 }
@@ -142,7 +142,7 @@ export interface ChatSummariesTable {
 }
 
 /** One finished attempt of an event, or a replay: its timeline (migration 0004). */
-export interface EventAttemptsTable {
+interface EventAttemptsTable {
   id: Generated<number>;
   request_id: string;
   attempt: number;
@@ -154,7 +154,7 @@ export interface EventAttemptsTable {
 }
 
 /** Every change made through the admin API or `apply`: who, what, when, before/after (JSON). */
-export interface AuditLogTable {
+interface AuditLogTable {
   id: Generated<number>;
   at: number;
   actor: string;
@@ -166,7 +166,7 @@ export interface AuditLogTable {
 }
 
 /** A replay of every event matching a filter, run in the background. */
-export interface ReplayJobsTable {
+interface ReplayJobsTable {
   id: string;
   /** The EventFilter as JSON. */
   filter: string;
@@ -181,14 +181,14 @@ export interface ReplayJobsTable {
   finished_at: number | null;
 }
 
-export interface AdminSettingsTable {
+interface AdminSettingsTable {
   key: string;
   value: string;
   updated_at: number;
 }
 
 /** A subscriber's cluster-wide token bucket (PostgreSQL; see src/auth/rate-limiter.ts). */
-export interface RateLimitsTable {
+interface RateLimitsTable {
   username: string;
   tokens: number;
   updated_at: number;

@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AccessLogOptions {
+interface AccessLogOptions {
   /**
    * Called for every answer, before its line is written and whatever the log level, with the
    * route's config: the metrics (src/metrics/) share this hook and its timing (`reply.elapsedTime`).

@@ -16,7 +16,7 @@
 // orchestrator kills a process that is merely busy.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import { watchBodyIdle } from './body-idle.js';
 import { errorReply, sendError } from './error-handler.js';
 
@@ -30,7 +30,7 @@ declare module 'fastify' {
   }
 }
 
-export interface AdmissionOptions {
+interface AdmissionOptions {
   readonly maxInFlight: number;
   /** The places one client may hold at once (MAX_IN_FLIGHT_PER_CLIENT). */
   readonly maxInFlightPerClient: number;

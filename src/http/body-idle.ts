@@ -8,7 +8,7 @@
 // two periods is cut. (Reading the body through a pass-through stream that restarted a timer per
 // chunk cost 80–110 µs of CPU per request in bench:cpu; this costs a timer.)
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../errors.js';
+import { AppError } from '../core/errors.js';
 
 /** Starts watching a request whose body is not complete; returns what stops the watch. */
 export function watchBodyIdle(request: FastifyRequest, idleMs: number): (() => void) | undefined {

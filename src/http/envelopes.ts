@@ -2,7 +2,7 @@
 // family in `config.envelope`; the error handler and the 404 handler write through these.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 
 export type Envelope = 'leads' | 'events' | 'plain';
 

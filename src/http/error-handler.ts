@@ -4,17 +4,17 @@
 // answers given before Fastify has a request at all are in transport-errors.ts.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { type ErrorCode, httpStatusOf, isAppError } from '../core/errors.js';
+import { describeValidationError } from '../core/schema-errors.js';
 import { isTransientDbError } from '../db/dialect.js';
-import { type ErrorCode, httpStatusOf, isAppError } from '../errors.js';
 import { RouteTable } from './allowed-methods.js';
 import { type ErrorReply, envelopeOf, errorBody, errorHeaders, pathOf } from './envelopes.js';
-import { describeValidationError } from './validation.js';
 
 export function errorReply(code: ErrorCode, message: string, retryAfterSeconds?: number): ErrorReply {
   return { code, status: httpStatusOf(code), message, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
 }
 
-export function classify(err: FastifyError | Error, bodyLimit?: number): ErrorReply {
+function classify(err: FastifyError | Error, bodyLimit?: number): ErrorReply {
   if (isAppError(err)) return errorReply(err.code, err.message, err.retryAfterSeconds);
   const fe = err as FastifyError;
   if (fe.validation && fe.validation.length > 0) {

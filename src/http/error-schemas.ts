@@ -1,7 +1,7 @@
 // The plain error envelope (envelopes.ts, 'plain') as a response schema, for the OpenAPI
 // document of every route that answers in it: health, metrics, admin, console.
 
-export const plainErrorSchema = {
+const plainErrorSchema = {
   type: 'object',
   properties: {
     error: {

@@ -1,7 +1,7 @@
 // The JSON body parser of every route but the event gate: strict UTF-8 (a bad byte is a 400, not
 // a U+FFFD), then Fastify's own parser with its prototype-poisoning protection.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { decodeUtf8 } from './utf8.js';
+import { decodeUtf8 } from '../core/utf8.js';
 
 type Done = (err: Error | null, body?: unknown) => void;
 

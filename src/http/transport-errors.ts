@@ -10,7 +10,7 @@ import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { type ErrorCode, httpStatusOf } from '../errors.js';
+import { type ErrorCode, httpStatusOf } from '../core/errors.js';
 import { type ErrorReply, envelopeOfPath, errorBody, errorHeaders, pathOf } from './envelopes.js';
 import { errorReply } from './error-handler.js';
 
@@ -51,7 +51,7 @@ function requestPath(err: ClientError, socket: HttpSocket): string {
  * or Node handed the socket over for CONNECT), in the envelope of `path`'s family, with an
  * X-Request-Id and `Connection: close`, then ends the connection.
  */
-export function writeSocketError(
+function writeSocketError(
   socket: Socket,
   target: { readonly path: string; readonly requestId: string },
   error: ErrorReply,

@@ -1,9 +1,11 @@
 // The lead as the service sees it: the contract's request, with optional empty strings made null
 // and lastContactDate reduced to the instant it names.
 
+import type { LeadChanges } from './lead.repository.js';
+
 type Opt = string | null | undefined;
 
-/** The request body after schema validation (lead.schemas.ts). */
+/** The request body after schema validation (src/gate/lead.schemas.ts). */
 export interface SaveLeadRequest {
   customer: { uuid: string };
   vehicle: { uuid: string; trackingId?: Opt; topic?: Opt; description?: Opt };
@@ -17,7 +19,7 @@ export interface SaveLeadRequest {
   leadType: string;
 }
 
-export interface LeadService {
+interface LeadService {
   readonly name: string | null;
   readonly code: string;
   readonly type: string | null;
@@ -59,5 +61,18 @@ export interface LeadWarning {
 export interface SaveLeadResult {
   readonly isNewCreated: boolean;
   readonly prospectUuid: string;
+  readonly warnings: readonly LeadWarning[];
+}
+
+/**
+ * Everything about a save that needs no database: unknown-field warnings, normalization, the
+ * lead's key and the columns to write. Done on the request's thread; the plan is plain data, so
+ * it can be handed to the storage thread (src/storage/, src/leads/lead.write.ts) that writes it.
+ */
+export interface LeadSavePlan {
+  readonly dealerUuid: string;
+  readonly lead: LeadInput;
+  readonly key: string;
+  readonly changes: LeadChanges;
   readonly warnings: readonly LeadWarning[];
 }

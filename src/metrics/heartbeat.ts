@@ -2,7 +2,7 @@
 // (src/pipeline/worker.ts, `lastBeatAt`); the storage thread forwards it with its stats message
 // at most a second later (pipeline-stats.ts); /readyz fails when it has not moved for longer
 // than the bound below.
-import type { WorkerConfig } from '../config.js';
+import type { WorkerConfig } from '../core/config.js';
 
 /**
  * How long a worker may go without a heartbeat before it counts as stuck:

@@ -3,7 +3,7 @@
 // Node's default process metrics. docs/operations.md ("Metrics") lists them for operators.
 import type { FastifyBaseLogger } from 'fastify';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Backlog } from './backlog.js';
+import type { Backlog } from '../eventlog/backlog.js';
 
 const PREFIX = 'dealer_gateway_';
 

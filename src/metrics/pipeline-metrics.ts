@@ -4,10 +4,10 @@
 // same counters.
 import type { BatchReport, EventTally } from '../pipeline/worker.js';
 import type { BatchStats } from '../storage/group-commit.js';
+import { type PipelineOutcome, type PipelineStats, writesOf } from '../storage/pipeline-stats.js';
 import type { WorkerHeartbeat } from './heartbeat.js';
 import { Children } from './labels.js';
 import type { MetricSet } from './metrics.js';
-import { type PipelineOutcome, type PipelineStats, writesOf } from './pipeline-stats.js';
 
 /** Label values in Prometheus style. */
 const OUTCOME_LABEL: Readonly<Record<PipelineOutcome, string>> = {

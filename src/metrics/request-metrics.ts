@@ -5,8 +5,8 @@
 // route and the error handler already put on `request.outcome` for the access line.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter, Histogram } from 'prom-client';
-import type { ErrorCode } from '../errors.js';
-import { EVENT_TYPES } from '../events/event-types.js';
+import type { ErrorCode } from '../core/errors.js';
+import { EVENT_TYPES } from '../eventlog/event-types.js';
 import { ANONYMOUS, Children } from './labels.js';
 import type { MetricSet } from './metrics.js';
 

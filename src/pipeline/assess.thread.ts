@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { connect } from '../db/connect.js';
 import type { EventRow } from '../db/schema.js';
-import { toWire } from '../threads.js';
+import { toWire } from '../db/threads.js';
 import type { AssessReply, AssessRequest, AssessThreadData, WireAssessment } from './assessor.js';
 import { contextOf } from './assessor.js';
 import { assessEvent } from './evaluate.js';

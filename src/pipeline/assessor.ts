@@ -7,9 +7,9 @@ import type { Worker as Thread } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { SubscriberDirectory } from '../auth/directory.js';
-import type { DatabaseConfig } from '../config.js';
+import type { DatabaseConfig } from '../core/config.js';
 import type { Database, EventRow } from '../db/schema.js';
-import { fromWire, startThread, ThreadError, type WireError } from '../threads.js';
+import { fromWire, startThread, ThreadError, type WireError } from '../db/threads.js';
 import { type Assessed, assessEvent, type Outcome } from './evaluate.js';
 
 export type Rejected = Extract<Outcome, { kind: 'rejected' }>;

@@ -3,14 +3,14 @@
 // warning. Optional fields may be absent or null.
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { inspectJson } from '../http/json-shape.js';
-import { describeValidationError } from '../http/validation.js';
-import type { EventError } from './codes.js';
+import { inspectJson } from '../core/json-shape.js';
+import { describeValidationError } from '../core/schema-errors.js';
+import type { EventError } from '../eventlog/event-codes.js';
 
 const optionalString = { type: ['string', 'null'], maxLength: 10000 } as const;
 const optionalId = { type: ['string', 'null'], maxLength: 255 } as const;
 
-export const canonicalSchema = {
+const canonicalSchema = {
   type: 'object',
   required: ['dealer_uuid', 'event_timestamp'],
   properties: {

@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Db, Dialect, Transact } from '../db/connect.js';
 import { skipLockedRows } from '../db/dialect.js';
 import type { Database, EventRow } from '../db/schema.js';
-import { withBodies } from '../events/event.repository.js';
+import { withBodies } from '../eventlog/event.repository.js';
 
 export interface ClaimOptions {
   readonly workerId: string;

@@ -2,12 +2,12 @@
 // partner's dealer identifier (a dotted path into the canonical record); a value that is one of
 // our dealer UUIDs is used as is, otherwise the integration's dealer map translates it.
 import type { Integration } from '../auth/directory.js';
-import type { EventError } from './codes.js';
+import type { EventError } from '../eventlog/event-codes.js';
 
 export const DEFAULT_DEALER_ID_FIELD = 'dealer_uuid';
 
 /** Reads `a.b.c` from an object; undefined when any step is missing. */
-export function readPath(value: unknown, path: string): unknown {
+function readPath(value: unknown, path: string): unknown {
   let current: unknown = value;
   for (const key of path.split('.')) {
     if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;

@@ -4,13 +4,13 @@
 // the first, so a partner can fix an event in one go.
 import type { Kysely } from 'kysely';
 import { hasScope, type Integration, type Principal } from '../auth/directory.js';
+import { describeValidationError } from '../core/schema-errors.js';
+import { unknownFieldMessages } from '../core/unknown-fields.js';
 import type { Database, EventRow } from '../db/schema.js';
-import { parseEventText } from '../events/event-body.js';
-import { VEHICLE_SERVICE_CHAT_SCOPE } from '../events/event-types.js';
-import { unknownFieldMessages } from '../http/unknown-fields.js';
-import { describeValidationError } from '../http/validation.js';
+import { parseEventText } from '../eventlog/event-body.js';
+import type { EventError, EventWarning } from '../eventlog/event-codes.js';
+import { VEHICLE_SERVICE_CHAT_SCOPE } from '../eventlog/event-types.js';
 import { type CanonicalRecord, canonicalProblems, pickCanonical } from './canonical.js';
-import type { EventError, EventWarning } from './codes.js';
 import { resolveDealer } from './dealer.js';
 import { compilePartnerSchema, compileTransform } from './rules.js';
 import { resolveEventTimestamp } from './timestamp.js';

@@ -13,22 +13,22 @@
 // became PROCESSED late (a replay of an old event). On SQLite inside the storage thread each
 // batch is a group-commit task (`Transact`): the gate's writes go on between batches.
 import type { Kysely } from 'kysely';
-import type { RetentionConfig } from '../config.js';
+import type { RetentionConfig } from '../core/config.js';
 import { type Db, ownTransaction, type Transact } from '../db/connect.js';
 import { skipLockedRows, tryRetentionLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import type { EventStatus } from '../events/event.model.js';
+import type { EventStatus } from '../eventlog/event.model.js';
 
 /** Events examined per transaction. */
 export const RETENTION_BATCH_SIZE = 500;
 /** Final states whose bodies are purged. Not REJECTED or FAILED: a replay needs the body. */
-export const PURGED_BODY_STATUSES: readonly EventStatus[] = ['PROCESSED'];
+const PURGED_BODY_STATUSES: readonly EventStatus[] = ['PROCESSED'];
 /** How often the body sweep starts from the oldest event again. */
-export const FULL_SWEEP_MS = 24 * 3_600_000;
+const FULL_SWEEP_MS = 24 * 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** Where a sweep stopped: the last event it examined. */
-export interface Cursor {
+interface Cursor {
   readonly receivedAt: number;
   readonly requestId: string;
 }
@@ -83,7 +83,7 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * One batch: the next window of events received before `cutoff` after `cursor`, and in it the
  * bodies (of PROCESSED events finished before the cutoff) or the keys to drop.
  */
-export async function purgeBatch(
+async function purgeBatch(
   trx: Kysely<Database>,
   db: Db,
   part: Part,

@@ -5,7 +5,7 @@
 // replay.
 import type { Kysely } from 'kysely';
 import type { Database, EventRow } from '../db/schema.js';
-import type { EventError } from './codes.js';
+import type { EventError } from '../eventlog/event-codes.js';
 
 const BASE_MS = 1000;
 const CAP_MS = 5 * 60 * 1000;

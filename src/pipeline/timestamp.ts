@@ -1,5 +1,5 @@
 // Step 3: event_timestamp is epoch milliseconds (UTC); absent or null means "when we received it".
-import type { EventError } from './codes.js';
+import type { EventError } from '../eventlog/event-codes.js';
 
 /** 2000-01-01T00:00:00Z: anything earlier is a unit mistake (seconds instead of ms), not a chat. */
 const EARLIEST = 946_684_800_000;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SubscriberDirectory } from '../auth/directory.js';
-import type { WorkerConfig } from '../config.js';
+import type { WorkerConfig } from '../core/config.js';
 import type { Db, Transact } from '../db/connect.js';
 import { isTransientDbError } from '../db/dialect.js';
 import type { EventRow } from '../db/schema.js';

@@ -1,7 +1,7 @@
 // The provisioning file format (`dealer-gateway apply FILE`). The keys shown in the README are a
 // contract; unknown keys are rejected so that a typo never silently provisions nothing.
 import { SCOPES } from '../auth/scopes.js';
-import { EVENT_TYPES } from '../events/event-types.js';
+import { EVENT_TYPES } from '../eventlog/event-types.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\s*]+$' } as const;
 const optionalText = { type: ['string', 'null'], maxLength: 255 } as const;

@@ -15,7 +15,7 @@ import { DEFAULT_DEALER_ID_FIELD } from '../pipeline/dealer.js';
 import { DEFAULT_PASSWORD_OVERLAP_HOURS, type ProvisioningFile, type SubscriberSpec } from './provisioning.schema.js';
 import { validateProvisioning } from './provisioning.validate.js';
 
-export interface Tally {
+interface Tally {
   created: number;
   updated: number;
   unchanged: number;

@@ -4,9 +4,9 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Kysely } from 'kysely';
 import { isPasswordHash } from '../auth/password.js';
+import { fieldPath } from '../core/schema-errors.js';
 import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
-import { fieldPath } from '../http/validation.js';
 import { compilePartnerSchema, compileTransform } from '../pipeline/rules.js';
 import { type ProvisioningFile, provisioningFileSchema } from './provisioning.schema.js';
 

@@ -13,11 +13,11 @@ import type { Kysely } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { notifyEventsStored } from '../db/dialect.js';
 import type { Database, EventRow, NewEventRow } from '../db/schema.js';
-import type { EventFilter } from '../events/event.filter.js';
-import * as events from '../events/event.repository.js';
-import { type ReplayReport, replayEventsIn } from '../events/replay.js';
-import type { SaveLeadResult } from '../leads/lead.model.js';
-import { type LeadSavePlan, writeLeads } from '../leads/lead.service.js';
+import type { EventFilter } from '../eventlog/event.filter.js';
+import * as events from '../eventlog/event.repository.js';
+import type { LeadSavePlan, SaveLeadResult } from '../leads/lead.model.js';
+import { writeLeads } from '../leads/lead.write.js';
+import { type ReplayReport, replayEventsIn } from '../pipeline/replay.js';
 
 export type { NewEventRow };
 
@@ -107,7 +107,7 @@ export class GroupCommitter {
   }
 
   /**
-   * Replays the events matching `filter` (src/events/replay.ts) in the next batch; its commit
+   * Replays the events matching `filter` (src/pipeline/replay.ts) in the next batch; its commit
    * wakes the in-process worker (`onCommitted`) as a batch of new events does.
    */
   replayEvents(filter: EventFilter, now: number, actor: string): Promise<ReplayReport> {

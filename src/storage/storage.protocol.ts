@@ -1,10 +1,10 @@
 // The messages between the request thread and the storage thread.
-import type { DatabaseConfig, LogLevel, WorkerConfig } from '../config.js';
-import type { EventFilter } from '../events/event.filter.js';
-import type { LeadSavePlan } from '../leads/lead.service.js';
-import type { PipelineStats } from '../metrics/pipeline-stats.js';
-import type { WireError } from '../threads.js';
+import type { DatabaseConfig, LogLevel, WorkerConfig } from '../core/config.js';
+import type { WireError } from '../db/threads.js';
+import type { EventFilter } from '../eventlog/event.filter.js';
+import type { LeadSavePlan } from '../leads/lead.model.js';
 import type { NewEventRow } from './group-commit.js';
+import type { PipelineStats } from './pipeline-stats.js';
 
 export interface StorageThreadData {
   readonly database: DatabaseConfig;

@@ -7,14 +7,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
+import { loggerOptions } from '../core/logger.js';
 import { connect, type Transact } from '../db/connect.js';
-import { searchIndexerFor } from '../events/search-index.js';
-import { loggerOptions } from '../logger.js';
-import { PipelineTally, STATS_INTERVAL_MS } from '../metrics/pipeline-stats.js';
+import { toWire } from '../db/threads.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
-import { toWire } from '../threads.js';
 import { GroupCommitter, queuedEvents } from './group-commit.js';
+import { PipelineTally, STATS_INTERVAL_MS } from './pipeline-stats.js';
+import { searchIndexerFor } from './search-index.js';
 import type { Reply, Request, StorageThreadData } from './storage.protocol.js';
 
 const port = parentPort;

@@ -4,20 +4,19 @@
 import type { Worker as Thread } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/connect.js';
-import type { EventFilter } from '../events/event.filter.js';
-import type { ReplayReport } from '../events/replay.js';
-import { type IndexerLog, searchIndexerFor } from '../events/search-index.js';
-import type { SaveLeadResult } from '../leads/lead.model.js';
-import type { LeadSavePlan } from '../leads/lead.service.js';
-import type { PipelineStats } from '../metrics/pipeline-stats.js';
-import { fromWire, startThread, ThreadError } from '../threads.js';
+import { fromWire, startThread, ThreadError } from '../db/threads.js';
+import type { EventFilter } from '../eventlog/event.filter.js';
+import type { LeadSavePlan, SaveLeadResult } from '../leads/lead.model.js';
+import type { ReplayReport } from '../pipeline/replay.js';
 import { type BatchStats, GroupCommitter, type NewEventRow, queuedEvents, type StoreEventOutcome } from './group-commit.js';
+import type { PipelineStats } from './pipeline-stats.js';
+import { type IndexerLog, searchIndexerFor } from './search-index.js';
 import type { Reply, Request, StorageThreadData } from './storage.protocol.js';
 
 export interface Storage {
   storeEvent(row: NewEventRow): Promise<StoreEventOutcome>;
   saveLead(plan: LeadSavePlan): Promise<SaveLeadResult>;
-  /** Puts matching events back in the queue (src/events/replay.ts); the commit wakes the worker. */
+  /** Puts matching events back in the queue (src/pipeline/replay.ts); the commit wakes the worker. */
   replayEvents(filter: EventFilter, now: number, actor: string): Promise<ReplayReport>;
   /** Finishes what was handed in, stops the thread's worker (claims go back), closes. */
   close(): Promise<void>;
@@ -70,7 +69,7 @@ export class StorageThread implements Storage {
     private readonly onStats?: (stats: PipelineStats) => void,
   ) {}
 
-  /** `onStats` receives the thread's pipeline and group-commit counts (src/metrics/pipeline-stats.ts). */
+  /** `onStats` receives the thread's pipeline and group-commit counts (src/storage/pipeline-stats.ts). */
   static async start(data: StorageThreadData, log: FastifyBaseLogger, onStats?: (stats: PipelineStats) => void): Promise<StorageThread> {
     const storage = new StorageThread(data, log, onStats);
     await storage.spawn();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bearerToken } from '../../src/admin/admin.plugin.js';
 import { ensureAdminCredential, isAdminToken, rotateAdminToken } from '../../src/admin/admin-token.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/core/config.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 
 for (const dialect of testDialects()) {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { buildApp } from '../../src/app.js';
-import { loggerOptions } from '../../src/logger.js';
+import { loggerOptions } from '../../src/core/logger.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { baseFixture, leadBody, PASSWORD } from '../helpers/fixtures.js';

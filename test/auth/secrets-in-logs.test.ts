@@ -1,5 +1,5 @@
 // Secrets never reach the logs, at any level: the real app with its real logger options
-// (src/logger.ts) writing to memory at trace … fatal, exercised with Basic auth (success and
+// (src/core/logger.ts) writing to memory at trace … fatal, exercised with Basic auth (success and
 // failure), a lead save, an event, the admin Bearer token (success and failure), a console
 // sign-in and a request carrying its session cookie, and applies that carry passwords (admin API
 // and the CLI). The log text must contain no password, no base64 of user:password, no whole
@@ -13,9 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
-import type { LogLevel } from '../../src/config.js';
-import { loadConfig } from '../../src/config.js';
-import { loggerOptions } from '../../src/logger.js';
+import type { LogLevel } from '../../src/core/config.js';
+import { loadConfig } from '../../src/core/config.js';
+import { loggerOptions } from '../../src/core/logger.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { run, show } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';

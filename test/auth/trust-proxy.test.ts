@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { ConfigError, loadConfig, parseTrustProxy } from '../../src/config.js';
+import { ConfigError, loadConfig, parseTrustProxy } from '../../src/core/config.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { baseFixture, PASSWORD } from '../helpers/fixtures.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../../src/app.js';
 import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import type { Dialect } from '../../src/db/connect.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { exited, freePort, isRunning, killAll, ROOT, run, show, start } from '../helpers/cli.js';

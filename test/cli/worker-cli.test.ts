@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { type Child, exited, isRunning, killAll, type RunResult, run as runCli, show, start } from '../helpers/cli.js';
 import { acceptEvent, chatBody, eventRow, eventsFixture } from '../helpers/events.js';
 

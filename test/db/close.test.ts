@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { connect, type PoolLog } from '../../src/db/connect.js';
 import { ADMIN_POSTGRES_URL, createTestDatabase, testDialects } from '../helpers/databases.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Migrator } from 'kysely';
 import { MIGRATIONS, migrateToLatest } from '../../src/db/migrate.js';
-import { whereEvents } from '../../src/events/event.filter.js';
-import { findEvent } from '../../src/events/event.repository.js';
+import { whereEvents } from '../../src/eventlog/event.filter.js';
+import { findEvent } from '../../src/eventlog/event.repository.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 
 for (const dialect of testDialects()) {

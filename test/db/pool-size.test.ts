@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { connect } from '../../src/db/connect.js';
 import { createTestDatabase, testDialects } from '../helpers/databases.js';
 

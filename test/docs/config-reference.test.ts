@@ -1,10 +1,10 @@
 // docs/operations.md's "Configuration reference" lists exactly the environment variables
-// src/config.ts reads, with the defaults and ranges the code applies: the table cannot drift.
+// src/core/config.ts reads, with the defaults and ranges the code applies: the table cannot drift.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-const source = readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8');
+const source = readFileSync(new URL('../../src/core/config.ts', import.meta.url), 'utf8');
 const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
 const HEADING = '## Configuration reference';
 
@@ -27,7 +27,7 @@ function literal(name: string, text: string): number {
   const factors = text.split('*').map((part) => part.trim().replaceAll('_', ''));
   assert.ok(
     factors.every((f) => /^\d+$/.test(f)),
-    `src/config.ts: ${name}: cannot read "${text.trim()}" as a number (extend this test's literal())`,
+    `src/core/config.ts: ${name}: cannot read "${text.trim()}" as a number (extend this test's literal())`,
   );
   return factors.reduce((product, f) => product * Number(f), 1);
 }
@@ -48,30 +48,30 @@ function documented(): Map<string, Row> {
 
 const numbersIn = (cell: string) => (cell.match(/\d+/g) ?? []).map(Number);
 
-test('the patterns find the variables src/config.ts reads', () => {
+test('the patterns find the variables src/core/config.ts reads', () => {
   const names = readNames();
   for (const name of ['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL', 'WORKER_ENABLED', 'TRUST_PROXY', 'ADMIN_TOKEN']) {
-    assert.ok(names.has(name), `${name} is read by src/config.ts but the patterns here did not find it`);
+    assert.ok(names.has(name), `${name} is read by src/core/config.ts but the patterns here did not find it`);
   }
-  assert.ok(names.size >= 25, `only ${names.size} variables found in src/config.ts`);
+  assert.ok(names.size >= 25, `only ${names.size} variables found in src/core/config.ts`);
 });
 
-test('every variable src/config.ts reads is in the configuration table of docs/operations.md', () => {
+test('every variable src/core/config.ts reads is in the configuration table of docs/operations.md', () => {
   const table = documented();
   const missing = [...readNames()].filter((name) => !table.has(name)).sort();
   assert.deepEqual(missing, [], `add these to the table in docs/operations.md: ${missing.join(', ')}`);
 });
 
-test('the table lists no variable src/config.ts does not read', () => {
+test('the table lists no variable src/core/config.ts does not read', () => {
   const names = readNames();
   const extra = [...documented().keys()].filter((name) => !names.has(name)).sort();
-  assert.deepEqual(extra, [], `not read by src/config.ts: ${extra.join(', ')}`);
+  assert.deepEqual(extra, [], `not read by src/core/config.ts: ${extra.join(', ')}`);
 });
 
 test('each whole-number variable has the default and the range the code applies', () => {
   const table = documented();
   const integers = [...source.matchAll(INTEGER_READ)];
-  assert.ok(integers.length >= 20, `only ${integers.length} integer(env, …) reads found in src/config.ts`);
+  assert.ok(integers.length >= 20, `only ${integers.length} integer(env, …) reads found in src/core/config.ts`);
   for (const m of integers) {
     const name = String(m[1]);
     const [min, max] = [m[3], m[4]].map((text) => literal(name, String(text)));
@@ -90,7 +90,7 @@ test('each whole-number variable has the default and the range the code applies'
   }
 });
 
-test('every variable src/config.ts reads is named by `serve --help` or `worker --help`', async () => {
+test('every variable src/core/config.ts reads is named by `serve --help` or `worker --help`', async () => {
   const { serveCommand } = await import('../../src/cli/serve.command.js');
   const { workerCommand } = await import('../../src/cli/worker.command.js');
   const help = `${serveCommand.help}\n${workerCommand.help}`;

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ERROR_CODES, httpStatusOf } from '../../src/errors.js';
-import { PIPELINE_ERROR_CODES, PIPELINE_WARNING_CODES } from '../../src/pipeline/codes.js';
+import { ERROR_CODES, httpStatusOf } from '../../src/core/errors.js';
+import { PIPELINE_ERROR_CODES, PIPELINE_WARNING_CODES } from '../../src/eventlog/event-codes.js';
 
 const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
 

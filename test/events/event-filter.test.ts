@@ -2,7 +2,7 @@
 // so no input is query syntax.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ftsQuery } from '../../src/events/event.filter.js';
+import { ftsQuery } from '../../src/eventlog/event.filter.js';
 
 test('words become required tokens, split where the index splits them', () => {
   assert.equal(ftsQuery('brakes'), '"brakes"');

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
-import { whereEvents } from '../../src/events/event.filter.js';
-import { backlogSize, indexBacklog, SearchIndexer } from '../../src/events/search-index.js';
+import { whereEvents } from '../../src/eventlog/event.filter.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { GroupCommitter } from '../../src/storage/group-commit.js';
+import { backlogSize, indexBacklog, SearchIndexer } from '../../src/storage/search-index.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { eventsFixture, newEventRow } from '../helpers/events.js';
 

@@ -18,7 +18,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { ERROR_CODES, type ErrorCode, httpStatusOf } from '../../src/errors.js';
+import { ERROR_CODES, type ErrorCode, httpStatusOf } from '../../src/core/errors.js';
 import { countRows, drain, EVENT_SCOPE, EVENTS_URL, eventsFixture, makeWorker, PASSWORD, VIN_1 } from '../helpers/events.js';
 import { parseRawAnswer } from '../helpers/raw-http.js';
 import { basic, describeEachDialect } from '../helpers/suite.js';

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Config } from '../../src/config.js';
-import { loadConfig } from '../../src/config.js';
+import type { Config } from '../../src/core/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { connect, type Db, type Dialect, type PoolLog } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 

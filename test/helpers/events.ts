@@ -6,10 +6,10 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { SubscriberDirectory } from '../../src/auth/directory.js';
-import type { WorkerConfig } from '../../src/config.js';
+import type { WorkerConfig } from '../../src/core/config.js';
 import type { Db, Transact } from '../../src/db/connect.js';
 import type { Database, EventRow, NewEventRow } from '../../src/db/schema.js';
-import { findEvent, receivedEventRow } from '../../src/events/event.repository.js';
+import { findEvent, receivedEventRow } from '../../src/eventlog/event.repository.js';
 import { vinCheckDigit } from '../../src/pipeline/vin.js';
 import { type BatchReport, Worker } from '../../src/pipeline/worker.js';
 import { basic } from './suite.js';
@@ -19,11 +19,11 @@ export const EVENT_TYPE = 'vehicle-service-chat';
 export const EVENT_SCOPE = 'spd.events.vehicleservicechat.write';
 export const PASSWORD = 'correct-horse-1';
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-/** An event's requestId: a time-ordered UUIDv7 (src/events/request-id.ts). */
+/** An event's requestId: a time-ordered UUIDv7 (src/gate/request-id.ts). */
 export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Puts the correct North American check digit in position 9. */
-export function withCheckDigit(vin: string): string {
+function withCheckDigit(vin: string): string {
   return `${vin.slice(0, 8)}${vinCheckDigit(vin)}${vin.slice(9)}`;
 }
 

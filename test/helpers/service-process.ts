@@ -6,10 +6,10 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN, ROOT } from './cli.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_TAIL_LINES = 40;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-export const DEFAULT_START_TIMEOUT_MS = 60_000;
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_TAIL_LINES = 40;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 export interface ServiceProcess {
   readonly name: string;

@@ -1,4 +1,4 @@
-// The interactive API reference at /docs (src/http/docs-ui.ts): served by the app itself, on both
+// The interactive API reference at /docs (src/openapi/docs-ui.ts): served by the app itself, on both
 // dialects, with every asset from this origin and a CSP that lets nothing else in.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';

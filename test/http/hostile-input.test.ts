@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loggerOptions } from '../../src/logger.js';
+import { loggerOptions } from '../../src/core/logger.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
 import { countRows, PASSWORD as EVENTS_PASSWORD, EVENTS_URL, eventsFixture, sendEvent } from '../helpers/events.js';

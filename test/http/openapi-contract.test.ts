@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildApp } from '../../src/app.js';
-import { ERROR_CODES, type ErrorCode, httpStatusOf } from '../../src/errors.js';
+import { ERROR_CODES, type ErrorCode, httpStatusOf } from '../../src/core/errors.js';
 import { createTestDatabase } from '../helpers/databases.js';
 
 interface Schema {

@@ -3,8 +3,8 @@
 // version or the configuration, and the operation is in the OpenAPI document.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptQuality } from '../../src/http/root.routes.js';
-import { VERSION } from '../../src/version.js';
+import { VERSION } from '../../src/core/version.js';
+import { acceptQuality } from '../../src/openapi/root.routes.js';
 import { describeEachDialect } from '../helpers/suite.js';
 
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';

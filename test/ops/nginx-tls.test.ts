@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { ROOT } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';

@@ -1,9 +1,9 @@
-// The dry-run service (src/pipeline/dry-run.ts) with candidate integrations, on both dialects: a
+// The dry-run service (src/gate/dry-run.ts) with candidate integrations, on both dialects: a
 // candidate replaces the stored rules for one run only, is refused as `apply` would refuse it,
 // runs with the worker's guardrails; and the comparison of a dry run with a stored outcome.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../../src/errors.js';
+import { AppError } from '../../src/core/errors.js';
 import {
   type CandidateIntegration,
   type DryRunRequest,
@@ -12,7 +12,7 @@ import {
   dryRunStoredEvent,
   type OutcomeView,
   storedOutcomeOf,
-} from '../../src/pipeline/dry-run.js';
+} from '../../src/gate/dry-run.js';
 import {
   acceptEvent,
   chatBody,

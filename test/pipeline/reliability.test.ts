@@ -7,10 +7,10 @@ import { sql } from 'kysely';
 import { SubscriberDirectory } from '../../src/auth/directory.js';
 import type { Db } from '../../src/db/connect.js';
 import type { EventRow } from '../../src/db/schema.js';
-import { countReplayable, replayEvents } from '../../src/events/replay.js';
 import { claimBatch } from '../../src/pipeline/claim.js';
 import { LeaseLostError, storeOutcome } from '../../src/pipeline/complete.js';
 import { evaluateEvent, type Outcome } from '../../src/pipeline/evaluate.js';
+import { countReplayable, replayEvents } from '../../src/pipeline/replay.js';
 import { backoffMs } from '../../src/pipeline/retry.js';
 import {
   acceptEvent,

@@ -27,7 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { BENCH_AUTH, GATE_PATH, gateBody, LEADS_PATH, leadBody, provisioning } from '../../bench/fixture.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { connect } from '../../src/db/connect.js';
 import { freePort, killAll, run, show } from '../helpers/cli.js';
 import { testDialects } from '../helpers/databases.js';

@@ -6,8 +6,8 @@ import { dialectOfKysely } from '../dialect.js';
 // SQLite: FTS5 indexing took ~20–25 µs per event of the one writer (npm run bench:cpu, storage
 // thread 134–141 → 114–118 µs per event without it). The insert trigger now
 // only queues the body's rowid in event_search_backlog; the storage thread indexes the backlog
-// when the gate is quiet, or in chunks when it grows past a bound (src/events/search-index.ts),
-// and search reads the backlog directly (src/events/event.filter.ts), so no event is ever missing
+// when the gate is quiet, or in chunks when it grows past a bound (src/storage/search-index.ts),
+// and search reads the backlog directly (src/eventlog/event.filter.ts), so no event is ever missing
 // from a search.
 //
 // The backlog is keyed by the body's rowid, not by a high-water mark: event_bodies has no

@@ -1,47 +1,11 @@
-// Saving and reading leads: reference checks, normalization, and the upsert.
+// The database half of lead saves, run inside the storage thread's group commit: reference checks
+// and the upsert, in a fixed number of statements per batch.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, LeadRow } from '../db/schema.js';
-import { AppError } from '../errors.js';
-import { unknownFieldMessages, unknownFields } from '../http/unknown-fields.js';
-import { formatLeadDateTime, parseLeadDateTime } from '../http/validation.js';
-import { leadKey } from './lead.key.js';
-import type { Lead, LeadInput, LeadWarning, SaveLeadRequest, SaveLeadResult } from './lead.model.js';
+import { AppError } from '../core/errors.js';
+import type { Database } from '../db/schema.js';
+import type { LeadInput, LeadSavePlan, LeadWarning, SaveLeadResult } from './lead.model.js';
 import * as repo from './lead.repository.js';
-import { saveLeadBodySchema } from './lead.schemas.js';
-
-/** Optional text: absent, null and "" all mean "not given". */
-const opt = (value: string | null | undefined): string | null => (value === undefined || value === '' ? null : value);
-
-export function normalizeLead(body: SaveLeadRequest): { lead: LeadInput; lastContactAt: number } {
-  const lastContactAt = parseLeadDateTime(body.lastContactDate);
-  // Schema validation already checked the format; this guards direct callers of the service.
-  if (lastContactAt === undefined) {
-    throw new AppError('VALIDATION_FAILED', "Field 'lastContactDate' must be a date-time in the format yyyy-MM-dd HH:mm:ssZ");
-  }
-  const lead: LeadInput = {
-    customer: { uuid: body.customer.uuid },
-    vehicle: {
-      uuid: body.vehicle.uuid,
-      trackingId: opt(body.vehicle.trackingId),
-      topic: opt(body.vehicle.topic),
-      description: opt(body.vehicle.description),
-    },
-    dealerDetails: {
-      name: opt(body.dealerDetails.name),
-      code: opt(body.dealerDetails.code),
-      source: body.dealerDetails.source,
-    },
-    services: body.services.map((s) => ({ name: opt(s.name), code: s.code, type: opt(s.type), dueDate: opt(s.dueDate) })),
-    campaign: body.campaign ? { name: opt(body.campaign.name), code: opt(body.campaign.code) } : null,
-    status: body.status,
-    lastContactDate: formatLeadDateTime(lastContactAt),
-    leadId: opt(body.leadId),
-    webId: opt(body.webId),
-    leadType: body.leadType,
-  };
-  return { lead, lastContactAt };
-}
 
 /** A lead's reference check: refused (404/422) or accepted, with a warning when they disagree. */
 function checkReferences(refs: repo.LeadReferences | undefined, dealerUuid: string, lead: LeadInput): LeadWarning[] {
@@ -61,39 +25,6 @@ function checkReferences(refs: repo.LeadReferences | undefined, dealerUuid: stri
     ];
   }
   return [];
-}
-
-/**
- * Everything about a save that needs no database: unknown-field warnings, normalization, the
- * lead's key and the columns to write. Done on the request's thread; the plan is plain data, so
- * it can be handed to the storage thread (src/storage/) that writes it.
- */
-export interface LeadSavePlan {
-  readonly dealerUuid: string;
-  readonly lead: LeadInput;
-  readonly key: string;
-  readonly changes: repo.LeadChanges;
-  readonly warnings: readonly LeadWarning[];
-}
-
-export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, now = Date.now()): LeadSavePlan {
-  const warnings: LeadWarning[] = unknownFieldMessages(unknownFields(saveLeadBodySchema, body), 'the lead contract').map(
-    (warningDescription) => ({ warningCode: 'UNKNOWN_FIELD', warningDescription }),
-  );
-  const { lead, lastContactAt } = normalizeLead(body);
-  const changes: repo.LeadChanges = {
-    lead_id: lead.leadId,
-    web_id: lead.webId,
-    customer_uuid: lead.customer.uuid,
-    vehicle_uuid: lead.vehicle.uuid,
-    source: lead.dealerDetails.source,
-    status: lead.status,
-    lead_type: lead.leadType,
-    last_contact_at: lastContactAt,
-    body: JSON.stringify(lead),
-    updated_at: now,
-  };
-  return { dealerUuid, lead, key: leadKey(lead), changes, warnings };
 }
 
 /** What became of one save of a batch: saved, or refused for its references (nothing written). */
@@ -165,22 +96,4 @@ export async function writeLeads(trx: Kysely<Database>, plans: readonly LeadSave
 
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
-}
-
-export function leadFromRow(row: LeadRow): Lead {
-  const input = JSON.parse(row.body) as LeadInput;
-  return {
-    prospectUuid: row.prospect_uuid,
-    dealerUuid: row.dealer_uuid,
-    ...input,
-    saveCount: row.save_count,
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-  };
-}
-
-export async function getLead(db: Kysely<Database>, dealerUuid: string, prospectUuid: string): Promise<Lead> {
-  const row = await repo.findLead(db, dealerUuid, prospectUuid);
-  if (!row) throw new AppError('LEAD_NOT_FOUND', `Lead ${prospectUuid} does not exist for dealer ${dealerUuid}`);
-  return leadFromRow(row);
 }

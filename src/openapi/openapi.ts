@@ -13,7 +13,7 @@ declare module 'fastify' {
 }
 
 /** `POST /admin/v1/events/:requestId/replay` → `postAdminV1EventsRequestIdReplay`. */
-export function operationIdOf(method: string, url: string): string {
+function operationIdOf(method: string, url: string): string {
   const words = url.split(/[^A-Za-z0-9]+/).filter((w) => w.length > 0);
   return [method.toLowerCase(), ...words.map((w) => w[0]?.toUpperCase() + w.slice(1))].join('');
 }
@@ -54,14 +54,15 @@ interface DocumentedOperation {
  * envelope, code enum, headers and example (error-responses.ts), and the headers and example of
  * its successful answer (response-examples.ts). An operation missing from either table fails here.
  */
-export function completeOperations<T extends { paths?: unknown }>(document: T): T {
+function completeOperations<T extends { paths?: unknown }>(document: T): T {
   const paths = (document.paths ?? {}) as Record<string, Record<string, DocumentedOperation>>;
   for (const [path, item] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(item)) {
       const key = `${method.toUpperCase()} ${path}` as OperationKey;
       const codes = OPERATION_ERROR_CODES[key];
-      if (codes === undefined) throw new Error(`openapi: ${key} is missing from OPERATION_ERROR_CODES (src/http/error-responses.ts)`);
-      if (!(key in SUCCESS_EXAMPLES)) throw new Error(`openapi: ${key} is missing from SUCCESS_EXAMPLES (src/http/response-examples.ts)`);
+      if (codes === undefined) throw new Error(`openapi: ${key} is missing from OPERATION_ERROR_CODES (src/openapi/error-responses.ts)`);
+      if (!(key in SUCCESS_EXAMPLES))
+        throw new Error(`openapi: ${key} is missing from SUCCESS_EXAMPLES (src/openapi/response-examples.ts)`);
       // The console's 401s carry the admin Bearer challenge (console.routes.ts), though its routes are public.
       const auth = path.startsWith('/console/') ? 'bearer' : authOf(op.security);
       const responses: NonNullable<DocumentedOperation['responses']> = {};

@@ -3,9 +3,9 @@
 
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { AppError } from '../errors.js';
-import type { WorkerHeartbeat } from '../metrics/heartbeat.js';
-import { plainErrors } from './error-schemas.js';
+import { AppError } from '../core/errors.js';
+import { plainErrors } from '../http/error-schemas.js';
+import type { WorkerHeartbeat } from './heartbeat.js';
 
 const statusSchema = {
   type: 'object',

@@ -3,15 +3,15 @@
 // the address into a browser). It names the service's public pages only: no version, no
 // configuration, nothing a caller could not find by trying those paths.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { plainErrors } from './error-schemas.js';
+import { plainErrors } from '../http/error-schemas.js';
 
-export interface RootLink {
+interface RootLink {
   readonly rel: string;
   readonly href: string;
   readonly title: string;
 }
 
-export const ROOT_LINKS: readonly RootLink[] = [
+const ROOT_LINKS: readonly RootLink[] = [
   { rel: 'console', href: '/console', title: 'Operator console (sign in with the admin token)' },
   { rel: 'docs', href: '/docs', title: 'Interactive API reference' },
   { rel: 'openapi', href: '/openapi.json', title: 'OpenAPI 3 document' },
@@ -64,7 +64,7 @@ export function rootPage(): string {
 }
 
 /** The page allows nothing at all: no script, style, frame or form. */
-export const ROOT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+const ROOT_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',

@@ -1,6 +1,7 @@
 // Leads v2: POST saves (upserts) a lead for a dealer; GET reads one back.
 import type { FastifyInstance } from 'fastify';
-import type { SaveLeadRequest } from './lead.model.js';
+import type { SaveLeadRequest } from '../leads/lead.model.js';
+import { getLead } from '../leads/lead.read.js';
 import {
   dealerParamsSchema,
   getLeadResponseSchema,
@@ -9,7 +10,7 @@ import {
   saveLeadBodySchema,
   saveLeadResponseSchema,
 } from './lead.schemas.js';
-import { getLead, planLeadSave } from './lead.service.js';
+import { planLeadSave } from './lead.service.js';
 
 const errorResponses = {
   '4xx': { ...leadClientErrorSchema, description: 'Spring-style client error' },

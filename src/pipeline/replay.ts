@@ -8,11 +8,11 @@ import type { Kysely } from 'kysely';
 import { inChunks } from '../db/chunks.js';
 import { dialectOfKysely, notifyEventsStored } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import { type EventFilter, whereEvents } from './event.filter.js';
-import type { EventStatus } from './event.model.js';
+import { type EventFilter, whereEvents } from '../eventlog/event.filter.js';
+import type { EventStatus } from '../eventlog/event.model.js';
 
 /** Without request ids, a replay is limited to these unless statuses are given. */
-export const DEFAULT_REPLAY_STATUSES: readonly EventStatus[] = ['REJECTED', 'FAILED'];
+const DEFAULT_REPLAY_STATUSES: readonly EventStatus[] = ['REJECTED', 'FAILED'];
 
 export function replayFilter(filter: EventFilter): EventFilter {
   const byId = filter.requestIds !== undefined && filter.requestIds.length > 0;

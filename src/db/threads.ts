@@ -2,8 +2,8 @@
 // module is TypeScript and the thread must register tsx itself: a worker thread does not
 // inherit its parent's --import hooks.
 import { Worker as Thread } from 'node:worker_threads';
-import { isTransientDbError } from './db/dialect.js';
-import { AppError, type ErrorCode, isAppError } from './errors.js';
+import { AppError, type ErrorCode, isAppError } from '../core/errors.js';
+import { isTransientDbError } from './dialect.js';
 
 /**
  * Our threads allocate short-lived objects fast (batches, rows, JSONata's garbage); V8's default

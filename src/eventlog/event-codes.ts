@@ -12,7 +12,7 @@ export const PIPELINE_ERROR_CODES = [
   'INVALID_FIELD',
   'PROCESSING_FAILED',
 ] as const;
-export type PipelineErrorCode = (typeof PIPELINE_ERROR_CODES)[number];
+type PipelineErrorCode = (typeof PIPELINE_ERROR_CODES)[number];
 
 export const PIPELINE_WARNING_CODES = [
   'UNKNOWN_FIELD',
@@ -22,7 +22,7 @@ export const PIPELINE_WARNING_CODES = [
   'INVALID_VIN_CHECK_DIGIT',
   'VEHICLE_VIN_MISMATCH',
 ] as const;
-export type PipelineWarningCode = (typeof PIPELINE_WARNING_CODES)[number];
+type PipelineWarningCode = (typeof PIPELINE_WARNING_CODES)[number];
 
 export interface EventError {
   readonly errorCode: PipelineErrorCode;

@@ -6,26 +6,26 @@ import { isDeepStrictEqual } from 'node:util';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Kysely } from 'kysely';
 import { hasScope, type Integration, type Principal, type SubscriberDirectory } from '../auth/directory.js';
+import { AppError } from '../core/errors.js';
+import { fieldPath } from '../core/schema-errors.js';
+import { decodeUtf8 } from '../core/utf8.js';
 import type { Database, EventRow } from '../db/schema.js';
-import { AppError } from '../errors.js';
-import { type EventStatus, eventFromRow } from '../events/event.model.js';
-import { findChatSummaryRecord, findEvent, receivedEventRow } from '../events/event.repository.js';
-import { assertEventSource } from '../events/event.service.js';
-import { parseEventBody } from '../events/event-body.js';
-import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from '../events/event-types.js';
-import { decodeUtf8 } from '../http/utf8.js';
-import { fieldPath } from '../http/validation.js';
+import { type EventStatus, eventFromRow } from '../eventlog/event.model.js';
+import { findChatSummaryRecord, findEvent, receivedEventRow } from '../eventlog/event.repository.js';
+import { parseEventBody } from '../eventlog/event-body.js';
+import type { EventError, EventWarning } from '../eventlog/event-codes.js';
+import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from '../eventlog/event-types.js';
+import { contextOf } from '../pipeline/assessor.js';
+import { DEFAULT_DEALER_ID_FIELD, resolveDealer } from '../pipeline/dealer.js';
+import { assessEvent, linkVehicles } from '../pipeline/evaluate.js';
+import { compilePartnerSchema, compileTransform } from '../pipeline/rules.js';
 import { type IntegrationSpec, provisioningFileSchema } from '../provisioning/provisioning.schema.js';
-import { contextOf } from './assessor.js';
-import type { EventError, EventWarning } from './codes.js';
-import { DEFAULT_DEALER_ID_FIELD, resolveDealer } from './dealer.js';
-import { assessEvent, linkVehicles } from './evaluate.js';
-import { compilePartnerSchema, compileTransform } from './rules.js';
+import { assertEventSource } from './event.service.js';
 
 /** An integration's rules as a provisioning file gives them, without the subscriber and event type. */
 export type CandidateIntegration = Omit<IntegrationSpec, 'subscriber' | 'eventType'>;
 
-export type DryRunStatus = 'PROCESSED' | 'REJECTED';
+type DryRunStatus = 'PROCESSED' | 'REJECTED';
 
 /** What the worker would store for the event; errors and warnings as the status endpoint shows them. */
 export interface DryRunResult {

@@ -4,14 +4,14 @@
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
-export const DOCS_PREFIX = '/docs';
+const DOCS_PREFIX = '/docs';
 
 /**
  * Swagger UI's own files only: no inline script, no other origin, no framing. The one inline
  * style attribute Swagger UI sets (swagger-ui-dist 5.34, in @fastify/swagger-ui 6.1.3) is allowed
  * by its hash; test/http/docs-ui.test.ts loads the page in chromium and fails on any violation.
  */
-export const DOCS_CSP = [
+const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-hashes' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='",

@@ -1,9 +1,9 @@
 // How an event body is read — one definition for the gate, which stores the body as received,
 // and for the worker, which parses what was stored. They must agree exactly, or an event the
 // gate accepted could fail in the worker.
-import { AppError } from '../errors.js';
-import { describeJsonProblem, inspectJson } from '../http/json-shape.js';
-import { fieldPath } from '../http/validation.js';
+import { AppError } from '../core/errors.js';
+import { describeJsonProblem, inspectJson } from '../core/json-shape.js';
+import { fieldPath } from '../core/schema-errors.js';
 
 /** Parses stored event text (one leading byte-order mark is allowed, as RFC 8259 permits). */
 export function parseEventText(text: string): unknown {

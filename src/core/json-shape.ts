@@ -5,7 +5,7 @@
 // check itself cannot overflow.
 
 /** Deeper than any real lead or chat summary; a body nested further is refused. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 export interface JsonProblem {
   readonly kind: 'nul' | 'surrogate' | 'depth';

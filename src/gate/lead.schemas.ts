@@ -4,9 +4,9 @@
 const text = (maxLength = 255) => ({ type: ['string', 'null'], maxLength }) as const;
 const requiredText = (maxLength = 255) => ({ type: 'string', minLength: 1, maxLength }) as const;
 
-export const LEAD_SOURCES = ['MMC', 'BMW_SPARC', 'AUTOPOINT'] as const;
-export const LEAD_STATUSES = ['NEW'] as const;
-export const LEAD_TYPES = ['RECALL', 'SERVICE_DEMAND'] as const;
+const LEAD_SOURCES = ['MMC', 'BMW_SPARC', 'AUTOPOINT'] as const;
+const LEAD_STATUSES = ['NEW'] as const;
+const LEAD_TYPES = ['RECALL', 'SERVICE_DEMAND'] as const;
 
 export const saveLeadBodySchema = {
   type: 'object',
@@ -121,7 +121,7 @@ export const leadClientErrorSchema = {
 
 const nullableString = { type: ['string', 'null'] } as const;
 
-export const storedLeadSchema = {
+const storedLeadSchema = {
   type: 'object',
   properties: {
     prospectUuid: { type: 'string' },

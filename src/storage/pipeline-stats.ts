@@ -5,7 +5,7 @@
 // heartbeat. StorageThread (storage.ts) hands each message to PipelineMetrics (pipeline-metrics.ts).
 // Nothing here imports prom-client: the thread stays as lean as it was.
 import type { EventTally } from '../pipeline/worker.js';
-import type { BatchStats } from '../storage/group-commit.js';
+import type { BatchStats } from './group-commit.js';
 
 export type PipelineOutcome = EventTally['outcome'];
 

@@ -1,6 +1,6 @@
 // Request bodies must be valid UTF-8. Decoding leniently would turn each bad byte into U+FFFD,
 // so two different byte strings would become the same text (and, in a lead key, the same lead).
-import { AppError } from '../errors.js';
+import { AppError } from './errors.js';
 
 // ignoreBOM keeps a byte-order mark in the text; the JSON parsers skip exactly one.
 const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

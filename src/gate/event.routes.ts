@@ -2,11 +2,11 @@
 // The gate reads the body as raw bytes (any content type): it must store exactly what was sent.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth.plugin.js';
+import { VEHICLE_SERVICE_CHAT } from '../eventlog/event-types.js';
 import { recommendedEventBody } from '../pipeline/canonical.js';
-import { dryRunAtGate } from '../pipeline/dry-run.js';
+import { dryRunAtGate } from './dry-run.js';
 import { eventStatusParamsSchema, eventStatusResponseSchema, eventsEnvelopeSchema, gateBodyDescription } from './event.schemas.js';
 import { assertEventSource, getEventStatus, ingestEvent } from './event.service.js';
-import { VEHICLE_SERVICE_CHAT } from './event-types.js';
 
 export interface EventRoutesOptions {
   /** Called after an event is durably stored, so an in-process worker can start at once. */

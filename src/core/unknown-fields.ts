@@ -24,7 +24,7 @@ export function unknownFields(schema: unknown, value: unknown, path = ''): strin
 }
 
 /** A partner may send any number of extra fields; the answer names this many, then counts the rest. */
-export const MAX_UNKNOWN_FIELD_WARNINGS = 20;
+const MAX_UNKNOWN_FIELD_WARNINGS = 20;
 
 /** One warning message per unknown field, at most MAX_UNKNOWN_FIELD_WARNINGS, then a summary. */
 export function unknownFieldMessages(paths: readonly string[], ignoredBy: string): string[] {

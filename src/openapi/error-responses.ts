@@ -1,10 +1,10 @@
 // The error answers of every operation, for the OpenAPI document (documentation only: the route
 // schemas that drive serialization are left alone). One table says which codes of the closed list
-// (src/errors.ts) each operation can answer; the statuses, envelopes, `enum`s of codes, headers and
+// (src/core/errors.ts) each operation can answer; the statuses, envelopes, `enum`s of codes, headers and
 // examples are derived from it, grouped by httpStatusOf. docs/api.md says when each code occurs.
 import { STATUS_CODES } from 'node:http';
-import { type ErrorCode, httpStatusOf } from '../errors.js';
-import { type Envelope, envelopeOfPath } from './envelopes.js';
+import { type ErrorCode, httpStatusOf } from '../core/errors.js';
+import { type Envelope, envelopeOfPath } from '../http/envelopes.js';
 
 /** `METHOD /openapi/path/{param}`, as the operation appears in the document. */
 export type OperationKey = `${'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} /${string}`;
@@ -180,7 +180,7 @@ function wwwAuthenticate(auth: Auth) {
 const codeList = (codes: Codes) => codes.map((c) => `\`${c}\``).join(', ');
 
 /** The error body of `envelope` for `status`, with its code field an enum of `codes`. */
-export function errorSchema(envelope: Envelope, status: number, codes: Codes): Record<string, unknown> {
+function errorSchema(envelope: Envelope, status: number, codes: Codes): Record<string, unknown> {
   const code = { type: 'string', enum: [...codes] };
   switch (envelope) {
     case 'leads':
@@ -253,7 +253,7 @@ export function errorSchema(envelope: Envelope, status: number, codes: Codes): R
 }
 
 /** An answer of `code` on `path`, as envelopes.ts writes it. */
-export function errorExample(envelope: Envelope, path: string, code: ErrorCode): Record<string, unknown> {
+function errorExample(envelope: Envelope, path: string, code: ErrorCode): Record<string, unknown> {
   const status = httpStatusOf(code);
   const message = EXAMPLE_MESSAGES[code];
   switch (envelope) {
@@ -287,7 +287,7 @@ export function errorExample(envelope: Envelope, path: string, code: ErrorCode):
 }
 
 /** Codes grouped by their one HTTP status, in the order the statuses first appear. */
-export function byStatus(codes: Codes): Map<number, ErrorCode[]> {
+function byStatus(codes: Codes): Map<number, ErrorCode[]> {
   const groups = new Map<number, ErrorCode[]>();
   for (const code of new Set(codes)) {
     const status = httpStatusOf(code);

@@ -1,17 +1,44 @@
-// Replay of *every* event matching a filter (not a page), in the background with progress an
+// Operator replay: one event at once, or *every* event matching a filter (not a page), in the background with progress an
 // operator can poll. The job walks the matching events in request_id order, 500 at a time, each
 // chunk its own short transaction: the gate's writers never wait long behind it, and an event
 // that matches again after its replay (rejected again) is not replayed twice by the same job.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { recordAudit } from '../audit/audit.repository.js';
+import { AppError } from '../core/errors.js';
 import type { Database } from '../db/schema.js';
-import { type EventFilter, whereEvents } from './event.filter.js';
-import { countReplayable, type Replayer, replayFilter } from './replay.js';
+import { type EventFilter, whereEvents } from '../eventlog/event.filter.js';
+import { findEvent } from '../eventlog/event.repository.js';
+import { countReplayable, type Replayer, replayFilter } from '../pipeline/replay.js';
+import { type EventDetail, getEventDetail } from './admin-events.service.js';
 
 const CHUNK = 500;
 
-export type ReplayJobStatus = 'RUNNING' | 'DONE' | 'FAILED';
+/**
+ * Replays one event (any status) through `replayer` (the app's storage, whose commit wakes the
+ * worker). 404 if it does not exist, 409 while a live worker holds it.
+ */
+export async function replayOne(
+  db: Kysely<Database>,
+  replayer: Replayer,
+  requestId: string,
+  actor: string,
+  now = Date.now(),
+): Promise<EventDetail> {
+  const row = await findEvent(db, requestId);
+  if (!row) throw new AppError('EVENT_NOT_FOUND', `No event ${requestId}`);
+  if (row.raw_body === null) throw new AppError('CONFLICT', `Event ${requestId} cannot be replayed: its body was purged by retention`);
+  const { replayed } = await replayer.replayEvents({ requestIds: [requestId] }, now, actor);
+  if (replayed === 0) throw new AppError('CONFLICT', `Event ${requestId} is being processed right now; replay it once it is done`);
+  await recordAudit(
+    db,
+    [{ actor, action: 'replay', entity: 'event', key: requestId, before: { status: row.status }, after: { status: 'RECEIVED' } }],
+    now,
+  );
+  return getEventDetail(db, requestId);
+}
+
+type ReplayJobStatus = 'RUNNING' | 'DONE' | 'FAILED';
 
 export interface ReplayJob {
   readonly id: string;

@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely';
 import { type Db, ownTransaction } from '../db/connect.js';
 import { dialectOfKysely, isTransientDbError } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
-import type { GroupCommitter } from '../storage/group-commit.js';
+import type { GroupCommitter } from './group-commit.js';
 
 /** Indexes up to `limit` queued bodies, oldest first; returns how many left the backlog. */
 export async function indexBacklog(trx: Kysely<Database>, limit: number): Promise<number> {

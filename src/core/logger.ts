@@ -3,7 +3,7 @@
 import type { LoggerOptions } from 'pino';
 import type { LogLevel } from './config.js';
 
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'headers.authorization',
   'authorization',

@@ -1,6 +1,6 @@
 // An event as partners and operators see it: the row mapped to a domain object.
 import type { StoredEventRow } from '../db/schema.js';
-import type { EventError, EventWarning } from '../pipeline/codes.js';
+import type { EventError, EventWarning } from './event-codes.js';
 
 export const EVENT_STATUSES = ['RECEIVED', 'PROCESSED', 'REJECTED', 'FAILED'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];

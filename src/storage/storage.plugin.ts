@@ -3,9 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
-import type { Storage } from '../storage/storage.js';
-import type { Db, Dialect } from './connect.js';
-import type { Database } from './schema.js';
+import type { Db, Dialect } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+import type { Storage } from './storage.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
