@@ -2,7 +2,6 @@
 // It does not listen; server.ts does. Tests call it with their own database and use inject().
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import pino from 'pino';
 import adminAuth from './admin/admin.plugin.js';
 import adminRoutes from './admin/admin.routes.js';
 import { ensureAdminCredential } from './admin/admin-token.js';
@@ -13,8 +12,8 @@ import consoleRoutes from './console/console.routes.js';
 import type { Config, LogLevel, TrustProxy } from './core/config.js';
 import { loggerOptions } from './core/logger.js';
 import { VERSION } from './core/version.js';
-import { connect, type Db } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
+import type { Db } from './db/connect.js';
+import { openDatabase } from './db/open.js';
 import eventRoutes from './gate/event.routes.js';
 import leadRoutes from './gate/lead.routes.js';
 import accessLog from './http/access-log.js';
@@ -25,11 +24,11 @@ import { lingerOnClose } from './http/lingering-close.js';
 import { clientErrorHandler, refuseConnect } from './http/transport-errors.js';
 import { createValidatorCompiler } from './http/validation.js';
 import healthRoutes from './metrics/health.routes.js';
-import metricsPlugin, { type AppMetrics, createAppMetrics } from './metrics/metrics.plugin.js';
+import metricsPlugin, { createAppMetrics } from './metrics/metrics.plugin.js';
 import docsUi from './openapi/docs-ui.js';
 import openapi from './openapi/openapi.js';
 import rootRoutes from './openapi/root.routes.js';
-import { inlineStorage, StorageThread } from './storage/storage.js';
+import { openStorage } from './storage/open-storage.js';
 import dbPlugin from './storage/storage.plugin.js';
 
 export interface AppOptions {
@@ -60,35 +59,6 @@ function threadLogLevel(config: Config, options: AppOptions): LogLevel {
   return config.logLevel;
 }
 
-async function openStorage(
-  config: Config,
-  options: AppOptions,
-  db: Db,
-  directory: SubscriberDirectory,
-  log: FastifyBaseLogger,
-  metrics: AppMetrics,
-) {
-  if ((options.storage ?? (options.db ? 'inline' : 'thread')) === 'inline') {
-    // Loaded only here: the service's request thread never runs the pipeline (nor holds JSONata).
-    const { Worker } = await import('./pipeline/worker.js');
-    const worker = config.workerEnabled
-      ? new Worker({ db, directory, log, config: config.worker, onBatch: metrics.pipeline.countBatch })
-      : undefined;
-    if (worker) metrics.heartbeat.follow(worker);
-    return { storage: inlineStorage(db, () => worker?.wake(), metrics.pipeline.countCommit, log), worker };
-  }
-  const storage = await StorageThread.start(
-    {
-      database: db.config,
-      logLevel: threadLogLevel(config, options),
-      worker: config.workerEnabled ? config.worker : null,
-    },
-    log,
-    metrics.pipeline.apply,
-  );
-  return { storage, worker: undefined };
-}
-
 /**
  * TRUST_PROXY as Fastify's trustProxy. A hop count becomes proxy-addr's (address, hop) test:
  * Fastify itself ignores a bare number (it cannot tell whether the peer is a proxy), so a count
@@ -97,17 +67,6 @@ async function openStorage(
 function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (typeof trust === 'number') return (_address, hop) => hop < trust;
   return typeof trust === 'boolean' ? trust : [...trust];
-}
-
-export async function openDatabase(config: Config): Promise<Db> {
-  // Its own logger: the app's does not exist yet, and a pool outlives no app anyway.
-  const db = connect(config.database, { log: pino(loggerOptions(config.logLevel)).child({ component: 'pg-pool' }) });
-  const outcome = await migrateToLatest(db.kysely);
-  if (outcome.error !== undefined) {
-    await db.close();
-    throw outcome.error;
-  }
-  return db;
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -179,7 +138,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientOf: (request) => (request.principal ? `subscriber:${request.principal.username}` : `address:${request.ip}`),
   });
   const metrics = createAppMetrics(config, db.kysely, app.log);
-  const { storage, worker } = await openStorage(config, options, db, directory, app.log, metrics);
+  const { storage, worker } = await openStorage({
+    mode: options.storage ?? (options.db ? 'inline' : 'thread'),
+    config,
+    db,
+    directory,
+    threadLogLevel: threadLogLevel(config, options),
+    log: app.log,
+    observer: {
+      countBatch: metrics.pipeline.countBatch,
+      countCommit: metrics.pipeline.countCommit,
+      applyStats: metrics.pipeline.apply,
+      followWorker: (worker) => metrics.heartbeat.follow(worker),
+    },
+  });
   await app.register(dbPlugin, { db, storage });
   // Rate limits: local buckets; on PostgreSQL reconciled across nodes every 250 ms (rate-limiter.ts).
   const rateLimiter = new RateLimiter(options.clock, db.config.dialect === 'postgres' ? db.kysely : undefined);

@@ -5,13 +5,13 @@
 // migrations; ahead: migrations of a newer version), since their queries assume this version's.
 import { existsSync } from 'node:fs';
 import pino from 'pino';
-import { openDatabase } from '../app.js';
 import type { Config } from '../core/config.js';
 import { loggerOptions } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { connect, type Db } from '../db/connect.js';
 import { describeDatabase, formatDatabase } from '../db/describe.js';
 import { type SchemaState, schemaState } from '../db/migrate.js';
+import { openDatabase } from '../db/open.js';
 
 export interface OpenOptions {
   /**

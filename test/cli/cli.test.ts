@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openDatabase } from '../../src/app.js';
 import { isPasswordHash, verifyPassword } from '../../src/auth/password.js';
 import { loadConfig } from '../../src/core/config.js';
 import type { Dialect } from '../../src/db/connect.js';
+import { openDatabase } from '../../src/db/open.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { exited, freePort, isRunning, killAll, ROOT, run, show, start } from '../helpers/cli.js';
 import { adminQuery, createTestDatabase, testDialects } from '../helpers/databases.js';
