@@ -5,7 +5,7 @@ import { ADMIN_PREFIX } from './admin.plugin.js';
 import adminDryRunRoutes from './admin-dry-run.routes.js';
 import adminEventRoutes from './admin-events.routes.js';
 import dealerViewRoutes from './dealer-view.routes.js';
-import resourceRoutes from './resources.routes.js';
+import resourceRoutes from './resources/routes.js';
 import statsRoutes from './stats.routes.js';
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {

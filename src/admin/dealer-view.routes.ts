@@ -2,16 +2,16 @@
 // summaries and leads, newest first, in cursor pages.
 import type { FastifyInstance } from 'fastify';
 import { adminErrors } from './admin.schemas.js';
-import { getDealerLead, listChatSummaries, listLeads, type TimeWindow } from './dealer-view.service.js';
 import {
   chatSummaryPageSchema,
-  dealerParamsSchema,
   leadDetailSchema,
   leadPageSchema,
   leadParamsSchema,
   listChatSummariesQuerySchema,
   listLeadsQuerySchema,
-} from './resources.schemas.js';
+} from './dealer-view.schemas.js';
+import { getDealerLead, listChatSummaries, listLeads, type TimeWindow } from './dealer-view.service.js';
+import { dealerParamsSchema } from './resources/schemas.js';
 
 interface WindowQuery {
   limit: number;

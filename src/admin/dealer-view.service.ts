@@ -6,7 +6,8 @@ import type { ChatSummariesTable, Database, LeadRow } from '../db/schema.js';
 import type { Lead } from '../leads/lead.model.js';
 import { getLead } from '../leads/lead.read.js';
 import { decodeCursor } from './cursor.js';
-import { getDealer, type Page, type PageRequest, pageOf } from './resources.service.js';
+import { type Page, type PageRequest, pageOf, pastPair } from './page.js';
+import { getDealer } from './resources/dealers.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -61,12 +62,7 @@ export async function listChatSummaries(
   if (filter.vin !== undefined) q = q.where('vin', '=', filter.vin);
   if (filter.since !== undefined) q = q.where('event_timestamp', '>=', filter.since);
   if (filter.until !== undefined) q = q.where('event_timestamp', '<', filter.until);
-  if (page.cursor !== undefined) {
-    const [at, requestId] = decodeCursor(page.cursor, 'ns') as [number, string];
-    q = q.where((eb) =>
-      eb.or([eb('event_timestamp', '<', at), eb.and([eb('event_timestamp', '=', at), eb('request_id', '<', requestId)])]),
-    );
-  }
+  if (page.cursor !== undefined) q = q.where(pastPair(['event_timestamp', 'request_id'], decodeCursor(page.cursor, 'ns'), '<'));
   const rows = await q
     .orderBy('event_timestamp', 'desc')
     .orderBy('request_id', 'desc')
@@ -160,12 +156,7 @@ export async function listLeads(
   if (filter.leadType !== undefined) q = q.where('l.lead_type', '=', filter.leadType);
   if (filter.since !== undefined) q = q.where('l.created_at', '>=', filter.since);
   if (filter.until !== undefined) q = q.where('l.created_at', '<', filter.until);
-  if (page.cursor !== undefined) {
-    const [at, prospectUuid] = decodeCursor(page.cursor, 'ns') as [number, string];
-    q = q.where((eb) =>
-      eb.or([eb('l.created_at', '<', at), eb.and([eb('l.created_at', '=', at), eb('l.prospect_uuid', '<', prospectUuid)])]),
-    );
-  }
+  if (page.cursor !== undefined) q = q.where(pastPair(['l.created_at', 'l.prospect_uuid'], decodeCursor(page.cursor, 'ns'), '<'));
   const rows = await q
     .orderBy('l.created_at', 'desc')
     .orderBy('l.prospect_uuid', 'desc')

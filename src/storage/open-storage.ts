@@ -10,7 +10,7 @@ import type { PipelineStats } from './pipeline-stats.js';
 import { inlineStorage, type Storage, StorageThread } from './storage.js';
 
 /** What the metrics layer learns from the write path, wherever it runs. */
-export interface StorageObserver {
+interface StorageObserver {
   /** Inline: after each pipeline batch. */
   readonly countBatch: (report: BatchReport, events: readonly EventTally[]) => void;
   /** Inline: after each group commit. */

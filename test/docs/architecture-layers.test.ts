@@ -14,7 +14,8 @@ interface Rule {
   readonly from: { readonly path?: string };
   readonly to: { readonly path?: string | readonly string[] };
 }
-const rules = (require('./.dependency-cruiser.cjs') as { forbidden: Rule[] }).forbidden;
+const RULES_FILE = './.dependency-cruiser.cjs';
+const rules = (require(RULES_FILE) as { forbidden: Rule[] }).forbidden;
 
 /** `^src/(gate)(/|$)` → ['src/gate/']; `^src/(cli|app\.ts|server\.ts)(/|$)` → three entries. */
 function pathsOf(regex: string): string[] {
