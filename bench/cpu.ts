@@ -1,5 +1,7 @@
 // `npm run bench:cpu`: CPU time per acknowledged event, per thread of the service, after the
-// same figure for the bare Fastify baseline under the same load. Throughput on
+// same figure for the bare Fastify baseline and, per database, for the near-limit durable
+// reference (bench/reference.ts) under the same load; the gate's rate is printed as a fraction
+// of the reference's. Throughput on
 // a 2-core machine moves ±15 % with whatever else runs; CPU time per event moves far less, so
 // this is the figure to compare when changing the hot path. It starts the service in its default
 // configuration (in-process worker on) on a fresh database, drives the gate with wrk at 50
@@ -20,7 +22,7 @@ import { createTestDatabase } from '../test/helpers/databases.js';
 import { countByStatus, waitUntilDrained } from './drain.js';
 import { BENCH_AUTH, GATE_PATH, gateBody, LEADS_PATH, leadBody, provisioning } from './fixture.js';
 import { runLoad } from './load.js';
-import { prepareRuntime, startBaseline, startService } from './targets.js';
+import { prepareRuntime, startBaseline, startReference, startService, type Target } from './targets.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -64,7 +66,7 @@ function postgresTicks(): number {
   return ticks;
 }
 
-async function measure(dialect: Dialect, seconds: number, bodiesFile: string): Promise<void> {
+async function measure(dialect: Dialect, seconds: number, bodiesFile: string, referencePerSecond?: number): Promise<void> {
   const scratch = await createTestDatabase(dialect);
   try {
     await applyProvisioning(scratch.db.kysely, provisioning);
@@ -96,7 +98,9 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string): P
       const total = rows.reduce((sum, r) => sum + r.ticks, 0);
       process.stdout.write(
         `\n${dialect}: ${load.perSecond} req/s over ${seconds} s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms; ` +
-          `${events} events stored, ${JSON.stringify(counts)}, drained ${drained.seconds.toFixed(1)} s after the load\n`,
+          `${events} events stored, ${JSON.stringify(counts)}, drained ${drained.seconds.toFixed(1)} s after the load` +
+          (referencePerSecond ? `; ${(load.perSecond / referencePerSecond).toFixed(2)}× the reference` : '') +
+          '\n',
       );
       for (const row of rows) {
         const name = row.tid === service.process.pid ? 'request (main)' : row.name;
@@ -131,21 +135,47 @@ function loadOn(port: number, seconds: number, bodiesFile: string) {
   });
 }
 
+/** A single-process target under the same load: its throughput, p99 and CPU per request. */
+async function measureTarget(target: Target, seconds: number, bodiesFile: string) {
+  const before = threadTicks(target.process.pid);
+  const load = await loadOn(target.port, seconds, bodiesFile);
+  const after = threadTicks(target.process.pid);
+  let ticks = 0;
+  for (const [tid, t] of after) ticks += t.ticks - (before.get(tid)?.ticks ?? 0);
+  return { load, us: ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, load.requests) };
+}
+
 /** The bare Fastify route under the same load, for the side-by-side figure (per request). */
 async function measureBaseline(seconds: number, bodiesFile: string): Promise<void> {
   const baseline = await startBaseline();
   try {
-    const before = threadTicks(baseline.process.pid);
-    const load = await loadOn(baseline.port, seconds, bodiesFile);
-    const after = threadTicks(baseline.process.pid);
-    let ticks = 0;
-    for (const [tid, t] of after) ticks += t.ticks - (before.get(tid)?.ticks ?? 0);
-    const us = ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, load.requests);
+    const { load, us } = await measureTarget(baseline, seconds, bodiesFile);
     process.stdout.write(
       `\nbaseline (bare Fastify): ${load.perSecond} req/s, p99 ${load.p99Ms} ms; all threads ${us.toFixed(0)} µs/request\n`,
     );
   } finally {
     await baseline.stop();
+  }
+}
+
+/** The near-limit durable reference (bench/reference.ts) on its own scratch database; req/s. */
+async function measureReference(dialect: Dialect, seconds: number, bodiesFile: string): Promise<number> {
+  const scratch = await createTestDatabase(dialect, {}, { migrate: false });
+  try {
+    const reference = await startReference(scratch.url.replace(/^sqlite:/, ''), BENCH_AUTH);
+    try {
+      const { load, us } = await measureTarget(reference, seconds, bodiesFile);
+      const { peakMb } = await reference.stop();
+      process.stdout.write(
+        `\nreference (durable, ${dialect}): ${load.perSecond} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms; ` +
+          `all threads ${us.toFixed(0)} µs/request; RSS ${reference.idleMb} MB idle, ${peakMb} MB peak\n`,
+      );
+      return load.perSecond;
+    } finally {
+      await reference.stop();
+    }
+  } finally {
+    await scratch.destroy();
   }
 }
 
@@ -158,4 +188,8 @@ const bodiesFile = join(tmpdir(), `bench-cpu-bodies-${process.pid}.txt`);
 const body = ROUTE === 'leads' ? leadBody : gateBody;
 writeFileSync(bodiesFile, `${Array.from({ length: 1000 }, (_, i) => body(i)).join('\n')}\n`);
 await measureBaseline(seconds, bodiesFile);
-for (const dialect of dialects) await measure(dialect, seconds, bodiesFile);
+for (const dialect of dialects) {
+  // The gate is also read against the durable reference on the same database (it has no leads route).
+  const reference = ROUTE === 'gate' ? await measureReference(dialect, seconds, bodiesFile) : undefined;
+  await measure(dialect, seconds, bodiesFile, reference);
+}

@@ -94,6 +94,19 @@ export async function startBaseline(): Promise<Target> {
   });
 }
 
+/** The near-limit durable reference (bench/reference.ts) on `databaseUrl`: a SQLite file path or postgres://… */
+export async function startReference(databaseUrl: string, authorization: string): Promise<Target> {
+  const tracked = startProcess(process.execPath, ['--import', 'tsx', `${ROOT}bench/reference.ts`], {
+    stdout: 'pipe',
+    env: defaultsEnv({ REFERENCE_DATABASE_URL: databaseUrl, REFERENCE_AUTHORIZATION: authorization }),
+  });
+  return guarded(tracked, async () => {
+    const port = Number(await firstLine(tracked));
+    if (!port) throw new Error('the reference did not print its port');
+    return settle('reference', port, tracked);
+  });
+}
+
 /** `dealer-gateway serve` on a port we chose (PORT; the service has no "any port" mode to report). */
 export async function startService(name: string, databaseUrl: string, env: Record<string, string> = {}): Promise<Target> {
   const port = await freePort();

@@ -9,6 +9,16 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// Node.js 20 is past its end of life (no security fixes since 2026-04-30): refuse it in one line
+// rather than run, or fail later on an API it lacks. 24 and 26 are the supported LTS lines.
+const MIN_NODE_MAJOR = 24;
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  process.stderr.write(
+    `dealer-gateway needs Node.js ${MIN_NODE_MAJOR} or newer (the supported LTS lines are 24 and 26); this is Node.js ${process.versions.node}\n`,
+  );
+  process.exit(1);
+}
+
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const compiled = join(root, 'dist', 'cli', 'main.js');
 const sources = join(root, 'src');
