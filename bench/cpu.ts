@@ -11,6 +11,7 @@
 //   npm run bench:cpu
 //   BENCH_DIALECTS=sqlite BENCH_SECONDS=8 WORKER_ENABLED=false npm run bench:cpu
 //   BENCH_ROUTE=leads BENCH_DIALECTS=postgres npm run bench:cpu                    # lead saves
+//   BENCH_LOG_LEVEL=warn npm run bench:cpu                                         # the access log off
 //   BENCH_SETUP_SQL='DROP TRIGGER event_bodies_search_insert' npm run bench:cpu   # an A/B probe
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +78,9 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string, re
     const workerEnv = Object.fromEntries(
       Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('WORKER_') && e[1] !== undefined),
     );
-    const service = await startService(`service-${dialect}`, scratch.url, workerEnv);
+    // BENCH_LOG_LEVEL: the service's LOG_LEVEL, for info-vs-warn runs of the same build.
+    const logLevel: Record<string, string> = process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {};
+    const service = await startService(`service-${dialect}`, scratch.url, { ...workerEnv, ...logLevel });
     try {
       const before = threadTicks(service.process.pid);
       const postgresBefore = postgresTicks();
@@ -97,7 +100,7 @@ async function measure(dialect: Dialect, seconds: number, bodiesFile: string, re
       const usPerEvent = (ticks: number) => ((ticks / TICKS_PER_SECOND) * 1e6) / Math.max(1, events);
       const total = rows.reduce((sum, r) => sum + r.ticks, 0);
       process.stdout.write(
-        `\n${dialect}: ${load.perSecond} req/s over ${seconds} s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms; ` +
+        `\n${dialect}${logLevel.LOG_LEVEL ? ` (LOG_LEVEL=${logLevel.LOG_LEVEL})` : ''}: ${load.perSecond} req/s over ${seconds} s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms; ` +
           `${events} events stored, ${JSON.stringify(counts)}, drained ${drained.seconds.toFixed(1)} s after the load` +
           (referencePerSecond ? `; ${(load.perSecond / referencePerSecond).toFixed(2)}× the reference` : '') +
           '\n',
