@@ -20,6 +20,8 @@ export interface Row {
   readonly maxMs: number | null;
   /** rate ÷ the baseline's rate on the same route, same dialect run. */
   ratio: number | null;
+  /** Gate rows: rate ÷ the near-limit durable reference's rate, same dialect run. */
+  referenceRatio: number | null;
   readonly non2xx: number | null;
   readonly idleRssMb: number | null;
   readonly peakRssMb: number | null;
@@ -81,18 +83,24 @@ export function machineFacts(loadTool: string): MachineFacts {
   };
 }
 
-/** Fills in each row's ratio to the baseline row of the same route. */
+const ratioOf = (rate: number, of: number) => Math.round((rate / of) * 1000) / 1000;
+
+/** Fills in each row's ratio to the baseline row of the same route, and gate rows' to the reference. */
 export function addRatios(rows: Row[]): void {
+  const reference = rows.find((r) => r.scenario === 'reference gate');
   for (const row of rows) {
     const baseline = rows.find((r) => r.scenario.startsWith('baseline') && r.route === row.route && r.dialect === row.dialect);
-    if (row.route !== null && baseline?.rate && row.rate !== null) row.ratio = Math.round((row.rate / baseline.rate) * 1000) / 1000;
+    if (row.route !== null && baseline?.rate && row.rate !== null) row.ratio = ratioOf(row.rate, baseline.rate);
+    if (row.route === 'gate' && reference?.rate && row.rate !== null && row.dialect === reference.dialect) {
+      row.referenceRatio = ratioOf(row.rate, reference.rate);
+    }
   }
 }
 
 const fixed = (n: number | null, digits: number) => (n === null ? '-' : n.toFixed(digits));
 
 export function printTable(rows: readonly Row[]): void {
-  const header = ['scenario', 'dialect', 'rate', 'p50 ms', 'p99 ms', '×baseline', 'non-2xx', 'RSS idle/peak MB', 'note'];
+  const header = ['scenario', 'dialect', 'rate', 'p50 ms', 'p99 ms', '×baseline', '×reference', 'non-2xx', 'RSS idle/peak MB', 'note'];
   const lines = rows.map((r) => [
     r.scenario,
     r.dialect,
@@ -100,12 +108,13 @@ export function printTable(rows: readonly Row[]): void {
     fixed(r.p50Ms, 2),
     fixed(r.p99Ms, 2),
     r.ratio === null ? '-' : r.ratio.toFixed(2),
+    r.referenceRatio === null ? '-' : r.referenceRatio.toFixed(2),
     r.non2xx === null ? '-' : String(r.non2xx),
     `${fixed(r.idleRssMb, 0)} / ${fixed(r.peakRssMb, 0)}`,
     r.note,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  const right = new Set([2, 3, 4, 5, 6, 7]);
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
   const format = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : right.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))

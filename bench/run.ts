@@ -64,6 +64,7 @@ async function benchDialect(dialect: Dialect, bodies: BodyFiles): Promise<Dialec
     process.stdout.write(`${dialect}:\n`);
     if (routes.length > 0) await bench.baseline(routes);
     if (has('gate')) {
+      await bench.reference();
       await bench.gateDefault();
       await bench.gateWorkerOff();
     }

@@ -3,14 +3,14 @@
 // adds a FAILED row and the others still run.
 import { loadConfig } from '../src/core/config.js';
 import type { Dialect } from '../src/db/connect.js';
-import type { TestDatabase } from '../test/helpers/databases.js';
+import { createTestDatabase, type TestDatabase } from '../test/helpers/databases.js';
 import { countByStatus, preloadEvents, resetEvents, waitUntilDrained } from './drain.js';
 import { BENCH_AUTH, GATE_PATH, LEADS_PATH } from './fixture.js';
 import { type LoadResult, runLoad } from './load.js';
 import { httpStatus, isAborted } from './processes.js';
 import type { ProcessFigures, Row } from './report.js';
 import { settings } from './settings.js';
-import { startBaseline, startService, startWorker, type Target } from './targets.js';
+import { startBaseline, startReference, startService, startWorker, type Target } from './targets.js';
 
 const progress = (text: string) => process.stdout.write(`  ${text}\n`);
 
@@ -53,6 +53,7 @@ export class DialectBench {
       p99Ms: load.p99Ms,
       maxMs: load.maxMs,
       ratio: null,
+      referenceRatio: null,
       non2xx: load.non2xx,
       idleRssMb: target.idleMb,
       peakRssMb: peakMb,
@@ -73,6 +74,7 @@ export class DialectBench {
       p99Ms: null,
       maxMs: null,
       ratio: null,
+      referenceRatio: null,
       non2xx: null,
       idleRssMb: null,
       peakRssMb: null,
@@ -124,6 +126,25 @@ export class DialectBench {
         this.row(`baseline ${route}`, route, target, load, target.rss.windowPeakMb());
       }
     });
+  }
+
+  /**
+   * The near-limit durable reference (bench/reference.ts) on the gate route, on a scratch
+   * database of its own: the gate's rows are read as a fraction of it (×reference).
+   */
+  async reference(): Promise<void> {
+    const scratch = await createTestDatabase(this.dialect, {}, { migrate: false });
+    try {
+      const start = () => startReference(scratch.url.replace(/^sqlite:/, ''), BENCH_AUTH);
+      await this.with(start, 'reference', async (target) => {
+        progress('reference gate (durable, forty lines)');
+        target.rss.startWindow();
+        const load = await this.load(target, 'gate');
+        this.row('reference gate', 'gate', target, load, target.rss.windowPeakMb());
+      });
+    } finally {
+      await scratch.destroy();
+    }
   }
 
   async gateDefault(): Promise<void> {

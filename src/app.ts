@@ -38,6 +38,8 @@ export interface AppOptions {
   readonly logger?: boolean | ReturnType<typeof loggerOptions>;
   /** A logger the caller already made (server.ts, so start-up failures log as JSON too). */
   readonly loggerInstance?: FastifyBaseLogger;
+  /** Where the access log's lines go (server.ts: core/logger.ts serviceLogs); the app's logger when absent. */
+  readonly accessLogger?: FastifyBaseLogger;
   /** Called after the gate durably stored an event. */
   readonly onEventStored?: () => void;
   /**
@@ -77,6 +79,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     loggerInstance: options.loggerInstance,
     logger: options.loggerInstance ? undefined : (options.logger ?? loggerOptions(config.logLevel)),
     genReqId: () => randomUUID(),
+    // No child logger per request: the few lines a request writes name its reqId themselves, and
+    // a child per request cost the gate CPU for lines that are almost never written.
+    childLoggerFactory: (logger) => logger,
     // access-log.ts writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
@@ -160,7 +165,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const admin = await ensureAdminCredential(db.kysely, config.adminToken);
   if (admin.generated !== undefined) options.onAdminTokenGenerated?.(admin.generated);
   await app.register(adminAuth, { credential: admin.credential, throttle: config.authThrottle });
-  await app.register(accessLog, { onResponse: metrics.requests.observe });
+  await app.register(accessLog, { logger: options.accessLogger, onResponse: metrics.requests.observe });
   await app.register(openapi, { version: VERSION });
   await app.register(docsUi);
   await app.register(metricsPlugin, { metrics });

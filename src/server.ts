@@ -4,10 +4,10 @@
 // (database, port in use, bad config) or a shutdown outlasts SHUTDOWN_TIMEOUT_MS.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import type { Config } from './core/config.js';
-import { loggerOptions } from './core/logger.js';
+import { type ServiceLogs, serviceLogs } from './core/logger.js';
 import { VERSION } from './core/version.js';
 import { describeDatabase } from './db/describe.js';
 
@@ -123,7 +123,15 @@ function stopOnSignals(app: FastifyInstance, log: Logger, timeoutMs: number): Pr
 
 /** Starts the service and resolves with the process exit code once it has stopped. */
 export async function runServer(config: Config): Promise<number> {
-  const log = pino(loggerOptions(config.logLevel));
+  const logs = serviceLogs(config.logLevel);
+  try {
+    return await serve(config, logs);
+  } finally {
+    logs.flush();
+  }
+}
+
+async function serve(config: Config, { log, access }: ServiceLogs): Promise<number> {
   // Held until the service listens, to be shown with the console's URL. Its hash is stored
   // already, so a start that fails after generating it still shows it (without the URL).
   let generatedToken: string | undefined;
@@ -131,6 +139,7 @@ export async function runServer(config: Config): Promise<number> {
   try {
     app = await buildApp(config, {
       loggerInstance: log,
+      accessLogger: access,
       onAdminTokenGenerated: (token) => {
         generatedToken = token;
       },

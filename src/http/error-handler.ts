@@ -81,14 +81,17 @@ export default fp(
     });
     app.setErrorHandler((err: FastifyError, request, res) => {
       if (clientGone(request)) {
-        request.log.info({ errorCode: (err as { code?: string }).code }, 'client closed the connection before the request was complete');
+        request.log.info(
+          { reqId: request.id, errorCode: (err as { code?: string }).code },
+          'client closed the connection before the request was complete',
+        );
         return res.code(499).send();
       }
       // A request for no route gets 404/405 even when its body could not be read.
       if (request.is404) return noRoute(routes, request, res);
       const error = classify(err, request.routeOptions.bodyLimit);
       if (error.status >= 500) {
-        request.log.error({ err, errorCode: error.code, subscriber: request.principal?.username }, 'request failed');
+        request.log.error({ reqId: request.id, err, errorCode: error.code, subscriber: request.principal?.username }, 'request failed');
       }
       // The access line (access-log.ts) carries the refusal's code and reason; a 5xx also has the
       // error line above, with the stack.
@@ -103,6 +106,6 @@ export default fp(
 /** Fastify's `frameworkErrors`: bad URLs, answered before routing, in the path's envelope. */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, res: FastifyReply): void {
   const error = classify(err);
-  request.log.info({ errorCode: error.code, reason: error.message }, 'request rejected');
+  request.log.info({ reqId: request.id, errorCode: error.code, reason: error.message }, 'request rejected');
   sendError(request, res, error);
 }

@@ -42,12 +42,15 @@ export default async function healthRoutes(app: FastifyInstance, opts: HealthRou
       try {
         await sql`select 1`.execute(app.db);
       } catch (err) {
-        request.log.warn({ err }, 'readiness check failed');
+        request.log.warn({ reqId: request.id, err }, 'readiness check failed');
         throw new AppError('SERVICE_UNAVAILABLE', 'Database is not reachable');
       }
       if (heartbeat?.stuck()) {
         const silentForMs = heartbeat.ageMs();
-        request.log.warn({ silentForMs, stuckAfterMs: heartbeat.stuckAfterMs }, 'readiness check failed: the pipeline worker is stuck');
+        request.log.warn(
+          { reqId: request.id, silentForMs, stuckAfterMs: heartbeat.stuckAfterMs },
+          'readiness check failed: the pipeline worker is stuck',
+        );
         throw new AppError('SERVICE_UNAVAILABLE', `The pipeline worker's last heartbeat was ${Math.round(silentForMs / 1000)} s ago`);
       }
       return { status: 'ready' };
