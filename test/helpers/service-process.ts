@@ -95,6 +95,8 @@ export interface RequestOptions {
   readonly host?: string;
   /** A request with no answer after this long fails (default DEFAULT_REQUEST_TIMEOUT_MS). */
   readonly timeoutMs?: number;
+  /** More request headers (e.g. Idempotency-Key). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Rejects when no answer comes (connection error or timeout); any status resolves. */
@@ -108,7 +110,7 @@ export function request(
 ): Promise<Answer> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.auth !== undefined) headers.authorization = options.auth;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -150,8 +152,14 @@ export async function waitReady(proc: ServiceProcess, port: number, options: Wai
 /** `request` and `waitReady` with the options (auth, host, timeouts) of one test file bound. */
 export function serviceClient(options: WaitReadyOptions) {
   return {
-    request: (port: number, agent: http.Agent | false, method: string, path: string, body?: string): Promise<Answer> =>
-      request(port, agent, method, path, body, options),
+    request: (
+      port: number,
+      agent: http.Agent | false,
+      method: string,
+      path: string,
+      body?: string,
+      headers?: Record<string, string>,
+    ): Promise<Answer> => request(port, agent, method, path, body, { ...options, headers }),
     waitReady: (proc: ServiceProcess, port: number): Promise<void> => waitReady(proc, port, options),
   };
 }

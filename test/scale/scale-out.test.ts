@@ -220,6 +220,25 @@ test(`scale-out [postgres]: ${EVENTS} events through 2 API nodes and 2 workers, 
       );
     })();
 
+    // A partner does what HTTP/1.1 asks of a client (RFC 9112 §9.3.1): when a kept-alive
+    // connection closes before any answer — the server timed it out as the request was being
+    // sent, a race no server can rule out — it sends the request again, with the same
+    // Idempotency-Key, so an event the gate had stored keeps its one requestId. Each retry is
+    // counted and reported; an event is still never acknowledged twice nor lost.
+    let retries = 0;
+    const send = async (n: number, node: number): Promise<Answer> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await request(ports[node] as number, agentOf[node] as http.Agent, 'POST', EVENTS_URL, eventBody(n), {
+            'idempotency-key': `scale-out-${n}`,
+          });
+        } catch (err) {
+          const broken = /ECONNRESET|socket hang up|EPIPE/.test((err as Error).message);
+          if (!broken || attempt === 3) throw err;
+          retries++;
+        }
+      }
+    };
     let next = 0;
     const sendStart = Date.now();
     const lane = async () => {
@@ -228,7 +247,7 @@ test(`scale-out [postgres]: ${EVENTS} events through 2 API nodes and 2 workers, 
         const node = n % 2;
         let answer: Answer;
         try {
-          answer = await request(ports[node] as number, agentOf[node] as http.Agent, 'POST', EVENTS_URL, eventBody(n));
+          answer = await send(n, node);
         } catch (err) {
           failure ??= new Error(`event ${n} via api-${node + 1}: ${(err as Error).message}`);
           return;
@@ -289,7 +308,8 @@ test(`scale-out [postgres]: ${EVENTS} events through 2 API nodes and 2 workers, 
       `worker-1 (SIGKILLed at ${killedAt} acks, ${processedByVictimBeforeKill} processed before, ${heldAtKill} claims stranded) ` +
       `${victim.processed.size}, worker-2 ${survivor.processed.size} (from their logs; ` +
       `${processedCount - victim.processed.size - survivor.processed.size} committed by worker-1 but not logged before the kill), ` +
-      `${reclaimed} events claimed more than once, ${victim.leaseLost + survivor.leaseLost} lease-lost outcomes dropped`;
+      `${reclaimed} events claimed more than once, ${victim.leaseLost + survivor.leaseLost} lease-lost outcomes dropped, ` +
+      `${retries} requests sent again after their connection broke before an answer`;
     t.diagnostic(summary);
 
     const sample = (ids: readonly string[]) => `${ids.length}: ${ids.slice(0, 5).join(', ')}`;
