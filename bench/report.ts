@@ -85,13 +85,14 @@ export function machineFacts(loadTool: string): MachineFacts {
 
 const ratioOf = (rate: number, of: number) => Math.round((rate / of) * 1000) / 1000;
 
-/** Fills in each row's ratio to the baseline row of the same route, and gate rows' to the reference. */
+/** Fills in each row's ratio to the baseline row of the same route, and the service's gate rows' to the reference. */
 export function addRatios(rows: Row[]): void {
   const reference = rows.find((r) => r.scenario === 'reference gate');
   for (const row of rows) {
     const baseline = rows.find((r) => r.scenario.startsWith('baseline') && r.route === row.route && r.dialect === row.dialect);
     if (row.route !== null && baseline?.rate && row.rate !== null) row.ratio = ratioOf(row.rate, baseline.rate);
-    if (row.route === 'gate' && reference?.rate && row.rate !== null && row.dialect === reference.dialect) {
+    const isService = row.scenario.startsWith('service');
+    if (isService && row.route === 'gate' && reference?.rate && row.rate !== null && row.dialect === reference.dialect) {
       row.referenceRatio = ratioOf(row.rate, reference.rate);
     }
   }
