@@ -1,13 +1,15 @@
 // The processes under test: the bare Fastify baseline, the service as a user starts it
-// (`node bin/dealer-gateway.js serve`) and the stand-alone worker (`… worker`). Each gets an RSS
+// (`bin/dealer-gateway.js serve`, with the node options of its #! line) and the stand-alone worker (`… worker`). Each gets an RSS
 // sampler; servers are measured idle 2 s after they answer, before any load.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstLine, freePort, RssSampler, sleep, startProcess, type Tracked, waitForHttp } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = `${ROOT}bin/dealer-gateway.js`;
+/** The node options the CLI's #! line runs with (`#!/usr/bin/env -S node --…`), as an operator gets them. */
+const BIN_NODE_ARGS = (readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '').split(' ').filter((word) => word.startsWith('--'));
 
 /** Every variable the service reads (README "Configuration") or the test helpers read. */
 const CONFIG_VARIABLES =
@@ -113,7 +115,7 @@ export async function startService(name: string, databaseUrl: string, env: Recor
   // BENCH_NODE_ARGS: options for node itself, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to
   // profile every thread of the service (NODE_OPTIONS refuses --cpu-prof).
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const tracked = startProcess(process.execPath, [...nodeArgs, BIN, 'serve'], {
+  const tracked = startProcess(process.execPath, [...BIN_NODE_ARGS, ...nodeArgs, BIN, 'serve'], {
     name,
     env: defaultsEnv({ DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ...env }),
   });
@@ -130,7 +132,7 @@ export async function startService(name: string, databaseUrl: string, env: Recor
 
 /** `dealer-gateway worker`: starts working at once, so no idle figure. */
 export function startWorker(databaseUrl: string, env: Record<string, string> = {}): { process: Tracked; rss: RssSampler } {
-  const tracked = startProcess(process.execPath, [BIN, 'worker'], {
+  const tracked = startProcess(process.execPath, [...BIN_NODE_ARGS, BIN, 'worker'], {
     name: 'worker',
     env: defaultsEnv({ DATABASE_URL: databaseUrl, ...env }),
   });
