@@ -10,8 +10,10 @@ const LAYERS = [
   'audit', //        the audit log
   'auth', //         credentials, scopes, the subscriber directory, sessions, rate limits
   'eventlog', //     the event record: rows, bodies, types, filters, error codes
+  'outbox', //       destinations and the messages an outcome's commit owes them
   'leads', //        the lead record: rows, writes, reads
   'pipeline', //     turning received events into outcomes; retention; replay of stored events
+  'delivery', //     sending outbox messages: signatures, the SSRF guard, retries, attempts
   'storage', //      the write path: group commit, the storage thread, search indexing
   'provisioning', // the provisioning file and `apply`
   'metrics', //      /metrics, /healthz, /readyz

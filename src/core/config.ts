@@ -29,6 +29,27 @@ export interface Config {
   readonly adminToken: string | null;
   /** TRUST_PROXY: whose X-Forwarded-For to believe for the client address (Fastify's trustProxy). */
   readonly trustProxy: TrustProxy;
+  /** Sending the outbox's messages to destinations (docs/operations.md, "Delivery"). */
+  readonly delivery: DeliveryConfig;
+}
+
+export interface DeliveryConfig {
+  /** DELIVERY_ENABLED: this process sends outbox messages (default true; `serve` and `worker`). */
+  readonly enabled: boolean;
+  /** DELIVERY_CONCURRENCY: messages in flight at once in this process (default 32). */
+  readonly concurrency: number;
+  /** DELIVERY_CONCURRENCY_PER_DESTINATION: of those, to one destination (default 8; its pool's connections). */
+  readonly perDestination: number;
+  /** DELIVERY_TIMEOUT_MS: one attempt, connect to the end of the answer (default 15 000). */
+  readonly timeoutMs: number;
+  /** DELIVERY_POLL_MS: how often an idle sender looks for due messages (default 1000; commits here wake it at once). */
+  readonly pollMs: number;
+  /** DELIVERY_ALLOW_PRIVATE_NETWORKS: addresses/CIDRs destinations may reach although private (default none). */
+  readonly allowPrivateNetworks: readonly string[];
+  /** DELIVERY_DISABLE_AFTER_DAYS: a destination failing continuously this long is disabled (default 5). */
+  readonly disableAfterDays: number;
+  /** DELIVERY_SECRET_OVERLAP_HOURS: after a rotation, the old secret also signs this long (default 24). */
+  readonly secretOverlapHours: number;
 }
 
 /**
@@ -163,16 +184,30 @@ export function parseTrustProxy(raw: string | undefined): TrustProxy {
   }
   const entries = value.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
-    if (PROXY_RANGE_NAMES.has(entry)) continue;
-    const [address = '', prefix, ...rest] = entry.split('/');
-    const family = isIP(address);
-    const maxPrefix = family === 4 ? 32 : 128;
-    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
-    if (family === 0 || !prefixOk || rest.length > 0) {
-      throw new ConfigError(
-        `TRUST_PROXY: "${entry}" is not an IP address or CIDR; expected true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs`,
-      );
-    }
+    if (PROXY_RANGE_NAMES.has(entry) || isAddressOrCidr(entry)) continue;
+    throw new ConfigError(
+      `TRUST_PROXY: "${entry}" is not an IP address or CIDR; expected true, false, a hop count, or a comma-separated list of proxy addresses/CIDRs`,
+    );
+  }
+  return Object.freeze(entries);
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  const maxPrefix = family === 4 ? 32 : 128;
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+  return family !== 0 && prefixOk && rest.length === 0;
+}
+
+/** DELIVERY_ALLOW_PRIVATE_NETWORKS: comma-separated addresses or CIDRs, checked at start. */
+function networkList(env: Env, name: string): readonly string[] {
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!isAddressOrCidr(entry)) throw new ConfigError(`${name}: "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, ::1)`);
   }
   return Object.freeze(entries);
 }
@@ -231,6 +266,16 @@ export function loadConfig(env: Env = process.env): Config {
       bodyIdleTimeoutMs,
       listenBacklog: integer(env, 'LISTEN_BACKLOG', 511, 1, 65_535),
       shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 1000, 600_000),
+    }),
+    delivery: Object.freeze({
+      enabled: boolean(env, 'DELIVERY_ENABLED', true),
+      concurrency: integer(env, 'DELIVERY_CONCURRENCY', 32, 1, 1024),
+      perDestination: integer(env, 'DELIVERY_CONCURRENCY_PER_DESTINATION', 8, 1, 256),
+      timeoutMs: integer(env, 'DELIVERY_TIMEOUT_MS', 15_000, 100, 300_000),
+      pollMs: integer(env, 'DELIVERY_POLL_MS', 1000, 10, 60_000),
+      allowPrivateNetworks: networkList(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS'),
+      disableAfterDays: integer(env, 'DELIVERY_DISABLE_AFTER_DAYS', 5, 1, 365),
+      secretOverlapHours: integer(env, 'DELIVERY_SECRET_OVERLAP_HOURS', 24, 0, 24 * 30),
     }),
     authThrottle: Object.freeze({
       maxFailuresPerUsername: integer(env, 'AUTH_MAX_FAILURES_PER_USERNAME', 10, 1, 1_000_000),

@@ -29,8 +29,9 @@ export async function notifyEventsStored(trx: Kysely<Database>, dialect: Dialect
  * UPDATE is atomic without it (and the syntax does not exist).
  */
 // biome-ignore lint/suspicious/noExplicitAny: works for any select
-export function skipLockedRows<Q extends SelectQueryBuilder<any, any, any>>(qb: Q, dialect: Dialect): Q {
-  return dialect === 'postgres' ? (qb.forUpdate().skipLocked() as Q) : qb;
+export function skipLockedRows<Q extends SelectQueryBuilder<any, any, any>>(qb: Q, dialect: Dialect, of?: string): Q {
+  // `of`: lock only that table's rows when the query joins others (FOR UPDATE OF m).
+  return dialect === 'postgres' ? ((of ? qb.forUpdate(of) : qb.forUpdate()).skipLocked() as Q) : qb;
 }
 
 /** The advisory lock key of the retention purge (src/pipeline/retention.ts): "dgrt". */

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_operations.js';
 import * as m0005 from './migrations/0005_credentials.js';
 import * as m0006 from './migrations/0006_search_backlog.js';
 import * as m0007 from './migrations/0007_rejections_by_time.js';
+import * as m0008 from './migrations/0008_delivery.js';
 import type { Database } from './schema.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005_credentials': m0005,
   '0006_search_backlog': m0006,
   '0007_rejections_by_time': m0007,
+  '0008_delivery': m0008,
 };
 
 export interface MigrateOutcome {

@@ -194,6 +194,80 @@ interface RateLimitsTable {
   updated_at: number;
 }
 
+/** Where outcomes are delivered (src/outbox/destination.repository.ts maps it). */
+interface DestinationsTable {
+  name: string;
+  /** webhook */
+  kind: string;
+  url: string | null;
+  /** JSON array of outbound types */
+  event_types: string;
+  /** JSON: "*" or an array of dealer UUIDs */
+  dealers: string;
+  /** whsec_…: signs every message */
+  secret: string;
+  /** the secret before the last rotation: also signs until previous_secret_until */
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+  /** none | per-dealer */
+  ordering: string;
+  /** JSON array of delays in seconds, or null for the default schedule */
+  retry_schedule: string | null;
+  rate_limit: number | null;
+  enabled: number;
+  disabled_reason: string | null;
+  /** consecutive failed attempts; 10 or more opens the breaker */
+  failure_streak: Generated<number>;
+  /** when the current streak of failures began (disabled after DELIVERY_DISABLE_AFTER_DAYS) */
+  failing_since: number | null;
+  /** the breaker is open until then: no attempt, then one probe */
+  breaker_open_until: number | null;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One message an outcome owes one destination; written in the outcome's commit. */
+interface OutboxMessagesTable {
+  seq: Generated<number>;
+  /** msg_…: the webhook-id, the same on every attempt */
+  id: string;
+  destination: string;
+  event_type: string;
+  dealer_uuid: string | null;
+  /** dealer_uuid, or '' when unknown: per-dealer ordering holds messages of one key in seq order */
+  ordering_key: string;
+  /** the event's requestId or the lead's prospect UUID */
+  source_id: string;
+  /** the JSON body, exactly as sent and signed */
+  payload: string;
+  created_at: number;
+  /** PENDING, DELIVERED or FAILED */
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+/** One attempt to send a message: what the destination answered, or why nothing was sent. */
+interface DeliveryAttemptsTable {
+  id: Generated<number>;
+  message_id: string;
+  attempt: number;
+  at: number;
+  duration_ms: number;
+  status_code: number | null;
+  /** JSON object of the response's headers */
+  response_headers: string | null;
+  /** the first 16 KB of the response's body */
+  response_body: string | null;
+  error: string | null;
+}
+
 export interface Database {
   dealers: DealersTable;
   subscribers: SubscribersTable;
@@ -211,7 +285,13 @@ export interface Database {
   replay_jobs: ReplayJobsTable;
   admin_settings: AdminSettingsTable;
   rate_limits: RateLimitsTable;
+  destinations: DestinationsTable;
+  outbox_messages: OutboxMessagesTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }
+
+export type DestinationRow = Selectable<DestinationsTable>;
+export type OutboxMessageRow = Selectable<OutboxMessagesTable>;
 
 export type LeadRow = Selectable<LeadsTable>;
 export type NewLeadRow = Insertable<LeadsTable>;

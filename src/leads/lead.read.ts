@@ -5,7 +5,8 @@ import type { Database, LeadRow } from '../db/schema.js';
 import type { Lead, LeadInput } from './lead.model.js';
 import * as repo from './lead.repository.js';
 
-function leadFromRow(row: LeadRow): Lead {
+/** A saved row as the read API (and the outbox's lead.created / lead.updated) shows it. */
+export function leadFromRow(row: LeadRow): Lead {
   const input = JSON.parse(row.body) as LeadInput;
   return {
     prospectUuid: row.prospect_uuid,

@@ -53,13 +53,10 @@ export type LeadChanges = Pick<
 
 /**
  * Upserts many leads in one statement; their (dealer, key) pairs must be distinct (a statement
- * cannot update one row twice). Returns, per pair, the prospect UUID and whether it was created.
+ * cannot update one row twice). Returns, per pair, the saved row and whether it was created.
  */
-export async function upsertLeads(
-  db: Executor,
-  rows: readonly NewLeadRow[],
-): Promise<Map<string, { prospectUuid: string; created: boolean }>> {
-  const saved = new Map<string, { prospectUuid: string; created: boolean }>();
+export async function upsertLeads(db: Executor, rows: readonly NewLeadRow[]): Promise<Map<string, { row: LeadRow; created: boolean }>> {
+  const saved = new Map<string, { row: LeadRow; created: boolean }>();
   if (rows.length === 0) return saved;
   const returned = await db
     .insertInto('leads')
@@ -70,10 +67,9 @@ export async function upsertLeads(
         save_count: eb('leads.save_count', '+', 1),
       })),
     )
-    .returning(['dealer_uuid', 'lead_key', 'prospect_uuid', 'save_count'])
+    .returningAll()
     .execute();
-  for (const r of returned)
-    saved.set(leadRowKey(r.dealer_uuid, r.lead_key), { prospectUuid: r.prospect_uuid, created: r.save_count === 1 });
+  for (const row of returned) saved.set(leadRowKey(row.dealer_uuid, row.lead_key), { row, created: row.save_count === 1 });
   return saved;
 }
 

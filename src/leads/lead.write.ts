@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AppError } from '../core/errors.js';
 import type { Database } from '../db/schema.js';
+import type { Outbound } from '../outbox/outbound-types.js';
+import { enqueueMessages } from '../outbox/outbox.write.js';
 import type { LeadInput, LeadSavePlan, LeadWarning, SaveLeadResult } from './lead.model.js';
+import { leadFromRow } from './lead.read.js';
 import * as repo from './lead.repository.js';
 
 /** A lead's reference check: refused (404/422) or accepted, with a warning when they disagree. */
@@ -50,6 +53,7 @@ export async function writeLeads(trx: Kysely<Database>, plans: readonly LeadSave
   const results: LeadWriteResult[] = new Array(plans.length);
   const warnings: LeadWarning[][] = new Array(plans.length);
   const rounds: number[][] = [];
+  const outbounds: Outbound[] = new Array(plans.length);
   const seen = new Map<string, number>();
   for (const [i, plan] of plans.entries()) {
     try {
@@ -83,14 +87,22 @@ export async function writeLeads(trx: Kysely<Database>, plans: readonly LeadSave
     );
     for (const i of round) {
       const plan = plans[i] as LeadSavePlan;
-      const row = saved.get(repo.leadRowKey(plan.dealerUuid, plan.key));
-      if (row === undefined) throw new Error(`lead upsert returned no row for ${plan.key}`);
+      const found = saved.get(repo.leadRowKey(plan.dealerUuid, plan.key));
+      if (found === undefined) throw new Error(`lead upsert returned no row for ${plan.key}`);
       results[i] = {
         ok: true,
-        value: { isNewCreated: row.created, prospectUuid: row.prospectUuid, warnings: warnings[i] as LeadWarning[] },
+        value: { isNewCreated: found.created, prospectUuid: found.row.prospect_uuid, warnings: warnings[i] as LeadWarning[] },
+      };
+      outbounds[i] = {
+        type: found.created ? 'lead.created' : 'lead.updated',
+        dealerUuid: found.row.dealer_uuid,
+        sourceId: found.row.prospect_uuid,
+        data: leadFromRow(found.row) as unknown as Record<string, unknown>,
       };
     }
   }
+  // Every save is a message, in the batch's order (a lead saved twice: created, then updated).
+  await enqueueMessages(trx, outbounds.filter(Boolean), Date.now());
   return results;
 }
 

@@ -11,6 +11,8 @@
 import { type Kysely, sql } from 'kysely';
 import { ownTransaction, type Transact } from '../db/connect.js';
 import type { Database, EventRow } from '../db/schema.js';
+import type { Outbound } from '../outbox/outbound-types.js';
+import { enqueueMessages } from '../outbox/outbox.write.js';
 import type { Outcome } from './evaluate.js';
 
 export class LeaseLostError extends Error {
@@ -46,7 +48,8 @@ const summaryColumns = (outcome: Extract<Outcome, { kind: 'processed' }>, now: n
  *    this worker still holds the lease — and returns the events it updated;
  * 2. one multi-row upsert of the chat summaries of those that were PROCESSED;
  * 3. one multi-row insert of their timeline entries (event_attempts);
- * 4. one DELETE of earlier summaries of those now REJECTED (a replay withdraws what it undoes).
+ * 4. one DELETE of earlier summaries of those now REJECTED (a replay withdraws what it undoes);
+ * then the outbox's messages for the destinations subscribed to these outcomes (outbox.write.ts).
  * Returns the request ids whose lease was lost (nothing was written for them).
  */
 async function writeOutcomes(trx: Kysely<Database>, completions: readonly Completion[], workerId: string, now: number) {
@@ -107,8 +110,22 @@ async function writeOutcomes(trx: Kysely<Database>, completions: readonly Comple
     .filter(({ event, outcome }) => outcome.kind === 'rejected' && written.has(event.request_id))
     .map(({ event }) => event.request_id);
   if (withdrawn.length > 0) await trx.deleteFrom('chat_summaries').where('request_id', 'in', withdrawn).execute();
+  await enqueueMessages(trx, completions.filter(({ event }) => written.has(event.request_id)).map(outboundOf), now);
 
   return new Set(completions.map(({ event }) => event.request_id).filter((id) => !written.has(id)));
+}
+
+/** What destinations hear of an outcome: the canonical record, or the rejection's error codes. */
+function outboundOf({ event, outcome }: Completion): Outbound {
+  const common = { requestId: event.request_id, partner: event.username, dealerUuid: outcome.dealerUuid, eventType: event.event_type };
+  return outcome.kind === 'processed'
+    ? {
+        type: 'chat_summary.processed',
+        dealerUuid: outcome.dealerUuid,
+        sourceId: event.request_id,
+        data: { ...common, record: outcome.record },
+      }
+    : { type: 'event.rejected', dealerUuid: outcome.dealerUuid, sourceId: event.request_id, data: { ...common, errors: outcome.errors } };
 }
 
 /** Writes one event's outcome in its own transaction; throws LeaseLostError if the lease was lost. */

@@ -53,6 +53,7 @@ for (const dialect of testDialects()) {
         '0005_credentials',
         '0006_search_backlog',
         '0007_rejections_by_time',
+        '0008_delivery',
       ]);
       const row = await findEvent(db, 'old-event-1');
       assert.equal(row?.raw_body, body);

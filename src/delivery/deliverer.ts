@@ -1,0 +1,162 @@
+// The delivery loop: claims due messages, sends them, records what came of each. Sends run
+// concurrently (DELIVERY_CONCURRENCY in all, DELIVERY_CONCURRENCY_PER_DESTINATION to one
+// destination) and a slow destination holds only its own places: a free place is filled at once
+// by the next claim. Finished attempts are written together on the next turn of the event loop,
+// so a burst of answers costs one transaction (inside the group commit on SQLite).
+// Runs in the service's storage thread and in `dealer-gateway worker` processes; on PostgreSQL
+// any number of them share the outbox (SKIP LOCKED claims, leases).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DeliveryConfig } from '../core/config.js';
+import type { Db, Transact } from '../db/connect.js';
+import { ownTransaction } from '../db/connect.js';
+import { type AttemptRecord, claimMessages, type HealthChange, recordAttempts, releaseMessages } from './delivery.repository.js';
+import { HttpSender } from './sender.js';
+import { parseAllowedNetworks } from './ssrf.js';
+
+export interface DelivererOptions {
+  readonly db: Db;
+  readonly config: DeliveryConfig;
+  readonly log: Logger;
+  readonly userAgent: string;
+  /** The storage thread's group commit (SQLite: claims and records ride the gate's commits). */
+  readonly transact?: Transact;
+  /** After each attempt is recorded (metrics). */
+  readonly onAttempt?: (record: AttemptRecord) => void;
+  readonly onHealthChange?: (change: HealthChange) => void;
+  readonly clock?: () => number;
+}
+
+/** A lease outlives an attempt by this much: a sender that died lets go of its messages after it. */
+const LEASE_MARGIN_MS = 30_000;
+
+export class Deliverer {
+  readonly workerId = `delivery-${randomUUID()}`;
+  private readonly sender: HttpSender;
+  private readonly transact: Transact;
+  private readonly clock: () => number;
+  private readonly inFlight = new Map<string, number>();
+  private readonly sending = new Map<string, { destination: string }>();
+  private readonly finished: AttemptRecord[] = [];
+  private readonly abort = new AbortController();
+  private claiming: Promise<void> | undefined;
+  private flushing: Promise<void> | undefined;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private total = 0;
+
+  constructor(private readonly options: DelivererOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.transact = options.transact ?? ownTransaction(options.db.kysely);
+    this.sender = new HttpSender({
+      timeoutMs: options.config.timeoutMs,
+      perDestination: options.config.perDestination,
+      allowed: parseAllowedNetworks(options.config.allowPrivateNetworks.join(',')),
+      userAgent: options.userAgent,
+      clock: this.clock,
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.options.config.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Messages may be due (an outcome committed some, or a place freed up): claim now. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    this.claiming = this.claim()
+      .catch((err: unknown) => this.options.log.warn({ err }, 'delivery claim failed; it will be tried again'))
+      .finally(() => {
+        this.claiming = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Stops claiming, aborts sends in flight and gives their messages back (no attempt counted). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.claiming;
+    const unfinished = [...this.sending.keys()];
+    this.abort.abort();
+    while (this.total > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.flushing;
+    await this.flush();
+    await releaseMessages(this.options.db.kysely, this.workerId, unfinished).catch((err: unknown) =>
+      this.options.log.warn({ err }, 'delivery: releasing leases at stop failed; they expire on their own'),
+    );
+    await this.sender.close();
+  }
+
+  private async claim(): Promise<void> {
+    const room = this.options.config.concurrency - this.total;
+    if (room <= 0) return;
+    const now = this.clock();
+    const claimed = await this.transact((trx) =>
+      claimMessages(trx, this.options.db.dialect, {
+        workerId: this.workerId,
+        now,
+        limit: room,
+        leaseMs: this.options.config.timeoutMs + LEASE_MARGIN_MS,
+        inFlight: this.inFlight,
+        perDestination: this.options.config.perDestination,
+      }),
+    );
+    for (const { message, destination } of claimed) {
+      this.total++;
+      this.inFlight.set(destination.name, (this.inFlight.get(destination.name) ?? 0) + 1);
+      this.sending.set(message.id, { destination: destination.name });
+      void this.sender.send(destination, message, this.abort.signal).then((record) => {
+        this.total--;
+        this.inFlight.set(destination.name, (this.inFlight.get(destination.name) ?? 1) - 1);
+        if (this.stopped && this.abort.signal.aborted && record.verdict !== 'delivered') return; // released at stop
+        this.sending.delete(message.id);
+        this.finished.push(record);
+        this.scheduleFlush();
+      });
+    }
+    // A full claim: more may be due.
+    if (claimed.length === room && claimed.length > 0) this.again = true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flush())
+      .catch((err: unknown) =>
+        this.options.log.error({ err }, 'delivery: recording attempts failed; the leases expire and the messages are sent again'),
+      )
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.finished.length > 0) this.scheduleFlush();
+        this.wake();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const records = this.finished.splice(0);
+    if (records.length === 0) return;
+    const now = this.clock();
+    const changes = await this.transact((trx) =>
+      recordAttempts(trx, records, this.workerId, { now, disableAfterMs: this.options.config.disableAfterDays * 86_400_000 }),
+    );
+    for (const record of records) this.options.onAttempt?.(record);
+    for (const change of changes) {
+      this.options.log.warn(
+        { destination: change.destination, change: change.change, reason: change.reason },
+        `delivery: destination ${change.change}`,
+      );
+      this.options.onHealthChange?.(change);
+    }
+  }
+}

@@ -1,0 +1,259 @@
+// The sender's reads and writes: claiming due messages under a lease, and recording what became
+// of each attempt (the attempt log, the message's next state, the destination's health). Like the
+// event queue (src/pipeline/claim.ts): SKIP LOCKED claims on PostgreSQL, so several processes
+// share the deliveries; on SQLite the one writer claims (inside the group commit in the service).
+import { type Kysely, sql } from 'kysely';
+import type { Dialect } from '../db/connect.js';
+import { skipLockedRows } from '../db/dialect.js';
+import type { Database, DestinationRow, OutboxMessageRow } from '../db/schema.js';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttemptDelayMs } from './retry-schedule.js';
+
+/** Consecutive failures that open a destination's breaker (docs/operations.md, "Delivery"). */
+export const BREAKER_THRESHOLD = 10;
+/** While open, one probe after 30 s, then doubling up to 30 min. */
+const PROBE_FIRST_MS = 30_000;
+const PROBE_MAX_MS = 30 * 60_000;
+
+export interface ClaimOptions {
+  readonly workerId: string;
+  readonly now: number;
+  readonly limit: number;
+  readonly leaseMs: number;
+  /** Messages this process already has in flight, per destination (the per-destination bound). */
+  readonly inFlight: ReadonlyMap<string, number>;
+  readonly perDestination: number;
+}
+
+export interface Claimed {
+  readonly message: OutboxMessageRow;
+  readonly destination: DestinationRow;
+}
+
+const halfOpen = (d: DestinationRow) => d.failure_streak >= BREAKER_THRESHOLD;
+
+/**
+ * Leases up to `limit` due messages. A candidate is PENDING, due, not leased by a live sender,
+ * of an enabled destination whose breaker is not open, and — for `per-dealer` destinations — the
+ * oldest waiting message of its dealer (head of line: the later ones wait for it, retries
+ * included). A half-open destination gets one message (its probe); every destination at most
+ * `perDestination` in flight here. Claiming counts the attempt.
+ */
+export async function claimMessages(trx: Kysely<Database>, dialect: Dialect, options: ClaimOptions): Promise<Claimed[]> {
+  const { now, limit } = options;
+  const candidates = await skipLockedRows(
+    trx
+      .selectFrom('outbox_messages as m')
+      .innerJoin('destinations as d', 'd.name', 'm.destination')
+      .select(['m.seq', 'm.destination'])
+      .where('m.status', '=', 'PENDING')
+      .where('m.next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('m.locked_until', 'is', null), eb('m.locked_until', '<', now)]))
+      .where('d.enabled', '=', 1)
+      .where((eb) => eb.or([eb('d.breaker_open_until', 'is', null), eb('d.breaker_open_until', '<=', now)]))
+      .where((eb) =>
+        eb.or([
+          eb('d.ordering', '=', 'none'),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('outbox_messages as e')
+                .select(sql.lit(1).as('one'))
+                .whereRef('e.destination', '=', 'm.destination')
+                .whereRef('e.ordering_key', '=', 'm.ordering_key')
+                .where('e.status', '=', 'PENDING')
+                .whereRef('e.seq', '<', 'm.seq'),
+            ),
+          ),
+        ]),
+      )
+      .orderBy('m.next_attempt_at')
+      .orderBy('m.seq')
+      .limit(limit * 4),
+    dialect,
+    'm',
+  ).execute();
+  if (candidates.length === 0) return [];
+  const destinations = new Map(
+    (
+      await trx
+        .selectFrom('destinations')
+        .selectAll()
+        .where('name', 'in', [...new Set(candidates.map((c) => c.destination))])
+        .execute()
+    ).map((d) => [d.name, d]),
+  );
+  const taken = new Map<string, number>();
+  const chosen: number[] = [];
+  for (const { seq, destination: name } of candidates) {
+    const destination = destinations.get(name);
+    if (!destination || chosen.length >= limit) continue;
+    const count = (taken.get(name) ?? 0) + (options.inFlight.get(name) ?? 0);
+    const room = halfOpen(destination) ? 1 : options.perDestination;
+    if (count >= room) continue;
+    taken.set(name, (taken.get(name) ?? 0) + 1);
+    chosen.push(seq);
+  }
+  if (chosen.length === 0) return [];
+  const leased = await trx
+    .updateTable('outbox_messages')
+    .set({ locked_by: options.workerId, locked_until: now + options.leaseMs, attempts: sql<number>`attempts + 1` })
+    .where('seq', 'in', chosen)
+    .returningAll()
+    .execute();
+  return leased
+    .sort((a, b) => a.seq - b.seq)
+    .map((message) => ({ message, destination: destinations.get(message.destination) as DestinationRow }));
+}
+
+/** What one attempt came to (src/delivery/sender.ts decides the verdict). */
+export interface AttemptRecord {
+  readonly message: OutboxMessageRow;
+  readonly at: number;
+  readonly durationMs: number;
+  readonly statusCode: number | null;
+  readonly responseHeaders: Readonly<Record<string, string>> | null;
+  readonly responseBody: string | null;
+  readonly error: string | null;
+  /** delivered: 2xx; gone: 410 (the destination is disabled); failed: anything else. */
+  readonly verdict: 'delivered' | 'failed' | 'gone';
+  /** From a 429's or 503's Retry-After: the next attempt waits at least this long. */
+  readonly retryAfterMs?: number;
+}
+
+/** A destination's health changed: logged once and counted by the caller. */
+export interface HealthChange {
+  readonly destination: string;
+  readonly change: 'breaker-opened' | 'breaker-closed' | 'disabled';
+  readonly reason: string;
+}
+
+const schedule = (d: DestinationRow): readonly number[] =>
+  d.retry_schedule === null ? DEFAULT_RETRY_SCHEDULE_SECONDS : (JSON.parse(d.retry_schedule) as number[]);
+
+/**
+ * Writes a set of finished attempts in the caller's transaction: the attempt log, each message's
+ * next state (only where this sender still holds its lease), and each destination's health.
+ */
+export async function recordAttempts(
+  trx: Kysely<Database>,
+  records: readonly AttemptRecord[],
+  workerId: string,
+  options: { readonly now: number; readonly disableAfterMs: number; readonly random?: () => number },
+): Promise<HealthChange[]> {
+  if (records.length === 0) return [];
+  const { now } = options;
+  const names = [...new Set(records.map((r) => r.message.destination))];
+  const destinations = new Map(
+    (await trx.selectFrom('destinations').selectAll().where('name', 'in', names).execute()).map((d) => [d.name, d]),
+  );
+  await trx
+    .insertInto('delivery_attempts')
+    .values(
+      records.map((r) => ({
+        message_id: r.message.id,
+        attempt: r.message.attempts,
+        at: r.at,
+        duration_ms: Math.round(r.durationMs),
+        status_code: r.statusCode,
+        response_headers: r.responseHeaders === null ? null : JSON.stringify(r.responseHeaders),
+        response_body: r.responseBody,
+        error: r.error,
+      })),
+    )
+    .execute();
+  for (const r of records) {
+    const destination = destinations.get(r.message.destination);
+    const next = nextState(r, destination, now, options.random);
+    await trx
+      .updateTable('outbox_messages')
+      .set({ ...next, locked_by: null, locked_until: null })
+      .where('id', '=', r.message.id)
+      .where('locked_by', '=', workerId)
+      .execute();
+  }
+  const changes: HealthChange[] = [];
+  for (const destination of destinations.values()) {
+    const own = records.filter((r) => r.message.destination === destination.name);
+    changes.push(...(await updateHealth(trx, destination, own, now, options.disableAfterMs)));
+  }
+  return changes;
+}
+
+function nextState(r: AttemptRecord, destination: DestinationRow | undefined, now: number, random?: () => number) {
+  const error = r.error ?? (r.statusCode === null ? null : `HTTP ${r.statusCode}`);
+  if (r.verdict === 'delivered') return { status: 'DELIVERED', delivered_at: now, last_error: null };
+  // 410: the destination is disabled; the message waits (due at once) until it is enabled again.
+  if (r.verdict === 'gone' || destination === undefined) return { status: 'PENDING', next_attempt_at: now, last_error: error };
+  const delay = nextAttemptDelayMs(schedule(destination), r.message.attempts, random);
+  if (delay === undefined) return { status: 'FAILED', last_error: error };
+  return { status: 'PENDING', next_attempt_at: now + Math.max(delay, r.retryAfterMs ?? 0), last_error: error };
+}
+
+async function updateHealth(
+  trx: Kysely<Database>,
+  d: DestinationRow,
+  records: readonly AttemptRecord[],
+  now: number,
+  disableAfterMs: number,
+): Promise<HealthChange[]> {
+  const changes: HealthChange[] = [];
+  // The streak after these attempts, in the order they finished: a success resets it.
+  let streak = d.failure_streak;
+  let failingSince = d.failing_since;
+  let lastSuccess = d.last_success_at;
+  let lastFailure = d.last_failure_at;
+  let gone: AttemptRecord | undefined;
+  for (const r of [...records].sort((a, b) => a.at + a.durationMs - (b.at + b.durationMs))) {
+    if (r.verdict === 'delivered') {
+      streak = 0;
+      failingSince = null;
+      lastSuccess = now;
+    } else {
+      streak++;
+      failingSince ??= r.at;
+      lastFailure = now;
+      if (r.verdict === 'gone') gone = r;
+    }
+  }
+  const wasOpen = d.failure_streak >= BREAKER_THRESHOLD;
+  const open = streak >= BREAKER_THRESHOLD;
+  const probeMs = Math.min(PROBE_MAX_MS, PROBE_FIRST_MS * 2 ** Math.max(0, streak - BREAKER_THRESHOLD));
+  let enabled = d.enabled;
+  let reason = d.disabled_reason;
+  if (open && !wasOpen) changes.push({ destination: d.name, change: 'breaker-opened', reason: `${streak} consecutive failures` });
+  if (wasOpen && !open) changes.push({ destination: d.name, change: 'breaker-closed', reason: 'an attempt succeeded' });
+  if (d.enabled === 1 && gone) {
+    enabled = 0;
+    reason = `the destination answered 410 Gone at ${new Date(gone.at).toISOString()}`;
+    changes.push({ destination: d.name, change: 'disabled', reason });
+  } else if (d.enabled === 1 && failingSince !== null && now - failingSince >= disableAfterMs) {
+    enabled = 0;
+    reason = `failing continuously since ${new Date(failingSince).toISOString()}`;
+    changes.push({ destination: d.name, change: 'disabled', reason });
+  }
+  await trx
+    .updateTable('destinations')
+    .set({
+      failure_streak: streak,
+      failing_since: failingSince,
+      last_success_at: lastSuccess,
+      last_failure_at: lastFailure,
+      breaker_open_until: open ? now + probeMs : null,
+      enabled,
+      disabled_reason: reason,
+    })
+    .where('name', '=', d.name)
+    .execute();
+  return changes;
+}
+
+/** Gives back leases this sender will not finish (it is stopping): the attempt is not counted. */
+export async function releaseMessages(db: Kysely<Database>, workerId: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('outbox_messages')
+    .set({ locked_by: null, locked_until: null, attempts: sql<number>`attempts - 1` })
+    .where('id', 'in', ids)
+    .where('locked_by', '=', workerId)
+    .execute();
+}

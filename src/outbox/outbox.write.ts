@@ -1,0 +1,53 @@
+// The transactional outbox: the messages an outcome owes its destinations are inserted by the
+// statement batch that writes the outcome, inside the same transaction. So there is no outcome
+// without its messages and no message without its outcome, whatever crashes when, and no commit
+// (no fsync) of their own: they ride the group commit (SQLite) or the worker's batch (PostgreSQL).
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { inChunks } from '../db/chunks.js';
+import type { Database } from '../db/schema.js';
+import { type Destination, listDestinations } from './destination.repository.js';
+import type { Outbound } from './outbound-types.js';
+
+/** A message's id (the `webhook-id` header): stable across retries, unique across destinations. */
+export const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
+
+/** The envelope every destination receives, serialised once: the signed bytes are these. */
+export const envelope = (outbound: Outbound, now: number) =>
+  JSON.stringify({ type: outbound.type, timestamp: new Date(now).toISOString(), data: outbound.data });
+
+const wants = (destination: Destination, outbound: Outbound): boolean =>
+  destination.eventTypes.includes(outbound.type) &&
+  (destination.dealers === '*' || (outbound.dealerUuid !== null && destination.dealers.includes(outbound.dealerUuid)));
+
+/**
+ * Inserts one PENDING message per outbound and subscribed destination, in `outbounds`' order
+ * (the order the outcomes were written in). One read of the destinations and at most one insert
+ * per call: a batch of outcomes costs two statements, none when nothing is subscribed.
+ * Disabled destinations still get their messages: they wait until it is enabled again.
+ */
+export async function enqueueMessages(trx: Kysely<Database>, outbounds: readonly Outbound[], now: number): Promise<number> {
+  if (outbounds.length === 0) return 0;
+  const destinations = await listDestinations(trx);
+  if (destinations.length === 0) return 0;
+  const rows = outbounds.flatMap((outbound) => {
+    const matching = destinations.filter((destination) => wants(destination, outbound));
+    if (matching.length === 0) return [];
+    const payload = envelope(outbound, now);
+    return matching.map((destination) => ({
+      id: newMessageId(),
+      destination: destination.name,
+      event_type: outbound.type,
+      dealer_uuid: outbound.dealerUuid,
+      ordering_key: outbound.dealerUuid ?? '',
+      source_id: outbound.sourceId,
+      payload,
+      created_at: now,
+      status: 'PENDING',
+      next_attempt_at: now,
+    }));
+  });
+  // 11 bound values per row: a chunk of 1000 stays under SQLite's limit of 32 766.
+  for (const chunk of inChunks(rows)) await trx.insertInto('outbox_messages').values(chunk).execute();
+  return rows.length;
+}
