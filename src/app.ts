@@ -28,6 +28,7 @@ import metricsPlugin, { createAppMetrics } from './metrics/metrics.plugin.js';
 import docsUi from './openapi/docs-ui.js';
 import openapi from './openapi/openapi.js';
 import rootRoutes from './openapi/root.routes.js';
+import { outboundDocumentation } from './outbox/outbound-types.js';
 import { openStorage } from './storage/open-storage.js';
 import dbPlugin from './storage/storage.plugin.js';
 
@@ -143,7 +144,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     clientOf: (request) => (request.principal ? `subscriber:${request.principal.username}` : `address:${request.ip}`),
   });
   const metrics = createAppMetrics(config, db.kysely, app.log);
-  const { storage, worker } = await openStorage({
+  const { storage, worker, deliverer } = await openStorage({
     mode: options.storage ?? (options.db ? 'inline' : 'thread'),
     config,
     db,
@@ -166,7 +167,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (admin.generated !== undefined) options.onAdminTokenGenerated?.(admin.generated);
   await app.register(adminAuth, { credential: admin.credential, throttle: config.authThrottle });
   await app.register(accessLog, { logger: options.accessLogger, onResponse: metrics.requests.observe });
-  await app.register(openapi, { version: VERSION });
+  await app.register(openapi, { version: VERSION, extra: outboundDocumentation() });
   await app.register(docsUi);
   await app.register(metricsPlugin, { metrics });
   await app.register(healthRoutes, { heartbeat: metrics.heartbeat });
@@ -175,14 +176,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
   // run `dealer-gateway worker` processes separately.
   await app.register(eventRoutes, { onStored: options.onEventStored });
-  await app.register(adminRoutes);
+  await app.register(adminRoutes, { delivery: config.delivery });
   await app.register(consoleRoutes);
 
   app.addHook('onReady', async () => {
     worker?.start();
+    deliverer?.start();
   });
   app.addHook('onClose', async () => {
     await worker?.stop();
+    await deliverer?.stop();
     await storage.close();
     directory.stop();
     await rateLimiter.stop();

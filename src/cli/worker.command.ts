@@ -2,7 +2,9 @@ import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { loadConfig } from '../core/config.js';
 import { loggerOptions } from '../core/logger.js';
+import { VERSION } from '../core/version.js';
 import { listenForEvents } from '../db/event-notifications.js';
+import { Deliverer } from '../delivery/deliverer.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
 import type { Command } from './command.js';
@@ -22,7 +24,11 @@ Environment: DATABASE_URL, LOG_LEVEL, WORKER_BATCH_SIZE (250), WORKER_POLL_MS (1
 WORKER_LEASE_MS (30000), WORKER_MAX_ATTEMPTS (10), WORKER_CONCURRENCY (4),
 WORKER_EVALUATION_THREAD (true here; false inside serve), PROVISIONING_POLL_MS (500),
 RETENTION_BODY_DAYS (30), RETENTION_IDEMPOTENCY_DAYS (7), RETENTION_INTERVAL_MS (60000): the
-worker also purges old bodies and idempotency keys (docs/operations.md, "Retention").`;
+worker also purges old bodies and idempotency keys (docs/operations.md, "Retention").
+DELIVERY_ENABLED (true): it also sends the outbox's messages to destinations, with
+DELIVERY_CONCURRENCY (32), DELIVERY_CONCURRENCY_PER_DESTINATION (8), DELIVERY_TIMEOUT_MS (15000),
+DELIVERY_POLL_MS (1000), DELIVERY_ALLOW_PRIVATE_NETWORKS (none), DELIVERY_DISABLE_AFTER_DAYS (5),
+DELIVERY_SECRET_OVERLAP_HOURS (24) (docs/operations.md, "Delivery").`;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -39,8 +45,14 @@ export const workerCommand: Command = {
     // On by default: a worker process has a core to spare for assessment while it runs SQL
     // (drain of schema + JSONata events: 5 000 → 7 300 events/s on SQLite, docs/performance.md).
     const assessor = config.worker.evaluationThread !== false ? await ThreadAssessor.start({ database: config.database }, log) : undefined;
-    const worker = new Worker({ db, directory, log, config: config.worker, assessor });
+    // The sender too, unless DELIVERY_ENABLED=false: on PostgreSQL any number of processes share
+    // the outbox as they share the events.
+    const deliverer = config.delivery.enabled
+      ? new Deliverer({ db, config: config.delivery, log, userAgent: `dealer-gateway/${VERSION}` })
+      : undefined;
+    const worker = new Worker({ db, directory, log, config: config.worker, assessor, onBatch: () => deliverer?.wakeIfEnqueued() });
     worker.start();
+    deliverer?.start();
     const notifications = listenForEvents(config.database, log, () => worker.wake());
     log.info({ workerId: worker.id }, 'worker started');
     const signal = await new Promise<string>((resolve) => {
@@ -50,6 +62,7 @@ export const workerCommand: Command = {
     log.info({ signal }, 'worker stopping');
     await notifications.close();
     await worker.stop();
+    await deliverer?.stop();
     directory.stop();
     await db.close();
     return 0;

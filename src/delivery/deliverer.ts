@@ -6,10 +6,11 @@
 // Runs in the service's storage thread and in `dealer-gateway worker` processes; on PostgreSQL
 // any number of them share the outbox (SKIP LOCKED claims, leases).
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
 import type { DeliveryConfig } from '../core/config.js';
 import type { Db, Transact } from '../db/connect.js';
 import { ownTransaction } from '../db/connect.js';
+import { enqueued } from '../outbox/outbox.write.js';
 import { type AttemptRecord, claimMessages, type HealthChange, recordAttempts, releaseMessages } from './delivery.repository.js';
 import { HttpSender } from './sender.js';
 import { parseAllowedNetworks } from './ssrf.js';
@@ -17,7 +18,7 @@ import { parseAllowedNetworks } from './ssrf.js';
 export interface DelivererOptions {
   readonly db: Db;
   readonly config: DeliveryConfig;
-  readonly log: Logger;
+  readonly log: FastifyBaseLogger;
   readonly userAgent: string;
   /** The storage thread's group commit (SQLite: claims and records ride the gate's commits). */
   readonly transact?: Transact;
@@ -45,6 +46,7 @@ export class Deliverer {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private total = 0;
+  private seenEnqueued = enqueued.count;
 
   constructor(private readonly options: DelivererOptions) {
     this.clock = options.clock ?? Date.now;
@@ -80,6 +82,13 @@ export class Deliverer {
           this.wake();
         }
       });
+  }
+
+  /** After a commit in this thread: claim now if it inserted messages (else the poll finds others' work). */
+  wakeIfEnqueued(): void {
+    if (enqueued.count === this.seenEnqueued) return;
+    this.seenEnqueued = enqueued.count;
+    this.wake();
   }
 
   /** Stops claiming, aborts sends in flight and gives their messages back (no attempt counted). */

@@ -88,8 +88,14 @@ function completeOperations<T extends { paths?: unknown }>(document: T): T {
   return document;
 }
 
+/** Sections the document carries besides the routes: the outbound messages (outbox/outbound-types.ts). */
+export interface ExtraDocumentation {
+  readonly schemas: Record<string, object>;
+  readonly webhooks: Record<string, object>;
+}
+
 export default fp(
-  async function openapi(app: FastifyInstance, opts: { version: string }) {
+  async function openapi(app: FastifyInstance, opts: { version: string; extra?: ExtraDocumentation }) {
     await app.register(swagger, {
       // Every operation gets a stable operationId (client generators name methods after it) and
       // an explicit `security`: routes that declare none are public (health, metrics, console).
@@ -103,8 +109,18 @@ export default fp(
           ...(route.config?.documentedBody === undefined ? {} : { body: route.config.documentedBody }),
         },
       }),
-      transformObject: (documentObject) =>
-        'openapiObject' in documentObject ? completeOperations(documentObject.openapiObject) : documentObject.swaggerObject,
+      transformObject: (documentObject) => {
+        if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
+        const document = completeOperations(documentObject.openapiObject);
+        if (!opts.extra) return document;
+        // The outbound schemas are plain JSON Schema objects: typed here as the document's own.
+        const schemas = { ...document.components?.schemas, ...opts.extra.schemas } as NonNullable<typeof document.components>['schemas'];
+        return {
+          ...document,
+          components: { ...document.components, schemas },
+          'x-webhooks': opts.extra.webhooks,
+        } as unknown as typeof document;
+      },
       openapi: {
         openapi: '3.0.3',
         servers: [{ url: 'http://127.0.0.1:8080', description: 'npm start on this machine (PORT, HOST)' }],

@@ -122,6 +122,46 @@ const hour = (start: string, received: number) => ({
 const session = { signedIn: true, via: 'session', expiresAt: '2026-11-23T04:16:55.000Z' };
 
 /** The example of each operation's success answer, by operation. */
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const destination = {
+  name: 'dms-acme',
+  kind: 'webhook',
+  url: 'https://dms.example.com/hooks/dealer-gateway',
+  eventTypes: ['chat_summary.processed', 'lead.created', 'lead.updated'],
+  dealers: '*',
+  ordering: 'per-dealer',
+  retrySchedule: null,
+  rateLimit: null,
+  enabled: true,
+  disabledReason: null,
+  previousSecretUntil: null,
+  createdAt: CREATED,
+  updatedAt: UPDATED,
+  health: {
+    state: 'healthy',
+    failureStreak: 0,
+    lastSuccessAt: UPDATED,
+    lastFailureAt: null,
+    breakerOpenUntil: null,
+    waiting: 0,
+    failed: 0,
+    oldestWaitingAt: null,
+  },
+};
+const message = {
+  id: 'msg_2b1e0f6c9d8a4c7b8e5f3a2d1c0b9a87',
+  destination: 'dms-acme',
+  type: 'chat_summary.processed',
+  dealerUuid: 'd-1',
+  sourceId: REQUEST_ID,
+  status: 'DELIVERED',
+  attempts: 2,
+  createdAt: UPDATED,
+  nextAttemptAt: null,
+  deliveredAt: '2026-11-22T20:17:10.842Z',
+  lastError: null,
+};
+
 export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
   'GET /': ROOT_DOCUMENT,
   'GET /metrics':
@@ -272,6 +312,52 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
     topRejections: [{ subscriber: 'acme-ai', errorCode: 'DEALER_NOT_MAPPED', count: 3 }],
   },
 
+  'GET /admin/v1/destinations': { items: [destination] },
+  'POST /admin/v1/destinations': { ...destination, secret: SECRET },
+  'GET /admin/v1/destinations/{name}': destination,
+  'PUT /admin/v1/destinations/{name}': destination,
+  'DELETE /admin/v1/destinations/{name}': null,
+  'POST /admin/v1/destinations/{name}/enable': destination,
+  'POST /admin/v1/destinations/{name}/disable': {
+    ...destination,
+    enabled: false,
+    disabledReason: 'disabled by an operator',
+    health: { ...destination.health, state: 'disabled' },
+  },
+  'POST /admin/v1/destinations/{name}/rotate-secret': { ...destination, secret: SECRET, previousSecretUntil: '2026-11-23T20:16:55.718Z' },
+  'POST /admin/v1/destinations/{name}/test': { delivered: true, statusCode: 204, error: null, durationMs: 38, responseBody: '' },
+  'POST /admin/v1/destinations/{name}/recover': { retried: 17 },
+  'GET /admin/v1/messages': { items: [message], nextCursor: '1042' },
+  'GET /admin/v1/messages/{id}': {
+    ...message,
+    payload: {
+      type: 'chat_summary.processed',
+      timestamp: UPDATED,
+      data: { requestId: REQUEST_ID, partner: 'acme-chat', dealerUuid: 'd-1' },
+    },
+    attemptLog: [
+      {
+        attempt: 1,
+        at: UPDATED,
+        durationMs: 15_002,
+        statusCode: null,
+        responseHeaders: null,
+        responseBody: null,
+        error: 'timeout: no complete answer within 15000 ms',
+      },
+      {
+        attempt: 2,
+        at: '2026-11-22T20:17:10.801Z',
+        durationMs: 41,
+        statusCode: 204,
+        responseHeaders: { date: 'Sun, 22 Nov 2026 20:17:10 GMT' },
+        responseBody: '',
+        error: null,
+      },
+    ],
+  },
+  'POST /admin/v1/messages/{id}/retry': { ...message, status: 'PENDING', attempts: 0, deliveredAt: null, nextAttemptAt: UPDATED },
+  'POST /admin/v1/messages/retry': { retried: 3 },
   'POST /console/session': session,
   'GET /console/session': session,
   'DELETE /console/session': null,

@@ -35,7 +35,7 @@ export const OUTBOUND_DATA_SCHEMAS: Readonly<Record<OutboundType, object>> = {
     properties: {
       requestId: { type: 'string', format: 'uuid' },
       partner: { type: 'string', description: 'The subscriber (partner) that sent the event.' },
-      dealerUuid: { type: 'string', format: 'uuid' },
+      dealerUuid: { type: 'string' },
       eventType: { type: 'string' },
       record: { type: 'object', description: 'The canonical chat summary, as the read API returns it.' },
     },
@@ -46,7 +46,7 @@ export const OUTBOUND_DATA_SCHEMAS: Readonly<Record<OutboundType, object>> = {
     properties: {
       requestId: { type: 'string', format: 'uuid' },
       partner: { type: 'string' },
-      dealerUuid: { type: ['string', 'null'], format: 'uuid' },
+      dealerUuid: { type: 'string', nullable: true, description: 'Null when the event was rejected before its dealer was known.' },
       eventType: { type: 'string' },
       errors: errorList,
     },
@@ -54,3 +54,54 @@ export const OUTBOUND_DATA_SCHEMAS: Readonly<Record<OutboundType, object>> = {
   'lead.created': { type: 'object', description: 'The saved lead as GET …/leads/{prospectUuid} returns it (saveCount 1).' },
   'lead.updated': { type: 'object', description: 'The saved lead as GET …/leads/{prospectUuid} returns it (saveCount > 1).' },
 };
+
+const SIGNATURE_HEADERS = [
+  { name: 'webhook-id', description: 'The message id (msg_…): the same on every attempt; deduplicate on it.' },
+  { name: 'webhook-timestamp', description: 'Unix seconds when this attempt was signed; refuse old ones (e.g. > 5 min).' },
+  {
+    name: 'webhook-signature',
+    description:
+      'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one per secret (two during a rotation overlap): Standard Webhooks.',
+  },
+].map(({ name, description }) => ({ name, in: 'header', required: true, description, schema: { type: 'string' } }));
+
+/**
+ * The outbound messages for the OpenAPI document: a schema per type under components.schemas
+ * (typed clients get them) and an `x-webhooks` section (OpenAPI 3.0 has no `webhooks`) with the
+ * POST each destination receives.
+ */
+export function outboundDocumentation(): { schemas: Record<string, object>; webhooks: Record<string, object> } {
+  const schemas: Record<string, object> = {};
+  const webhooks: Record<string, object> = {};
+  for (const type of OUTBOUND_TYPES) {
+    const schemaName = `Outbound_${type.replace('.', '_')}`;
+    schemas[schemaName] = {
+      type: 'object',
+      required: ['type', 'timestamp', 'data'],
+      properties: {
+        type: { type: 'string', enum: [type] },
+        timestamp: { type: 'string', format: 'date-time', description: 'When the message was created (its outcome committed).' },
+        data: OUTBOUND_DATA_SCHEMAS[type],
+      },
+    };
+    webhooks[type] = {
+      post: {
+        operationId: `outbound${schemaName.replace('Outbound', '')}`,
+        // Sent by the service, not called on it: signed, not authenticated (see the headers).
+        security: [],
+        summary: `${type}: sent to every destination subscribed to it`,
+        parameters: SIGNATURE_HEADERS,
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${schemaName}` } } } },
+        responses: {
+          '2XX': { description: 'Delivered.' },
+          '410': { description: 'Gone: the destination is disabled at once; its messages wait until it is enabled.' },
+          default: {
+            description:
+              "Any other answer, a timeout or a connection error: retried on the destination's schedule (429 and 503 honour Retry-After).",
+          },
+        },
+      },
+    };
+  }
+  return { schemas, webhooks };
+}

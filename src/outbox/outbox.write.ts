@@ -9,6 +9,12 @@ import type { Database } from '../db/schema.js';
 import { type Destination, listDestinations } from './destination.repository.js';
 import type { Outbound } from './outbound-types.js';
 
+/**
+ * Messages this thread has inserted so far. A sender in the same thread compares it after each
+ * commit to know whether to look for work now rather than at its next poll (deliverer.ts).
+ */
+export const enqueued = { count: 0 };
+
 /** A message's id (the `webhook-id` header): stable across retries, unique across destinations. */
 export const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
 
@@ -49,5 +55,6 @@ export async function enqueueMessages(trx: Kysely<Database>, outbounds: readonly
   });
   // 11 bound values per row: a chunk of 1000 stays under SQLite's limit of 32 766.
   for (const chunk of inChunks(rows)) await trx.insertInto('outbox_messages').values(chunk).execute();
+  enqueued.count += rows.length;
   return rows.length;
 }

@@ -3,7 +3,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { SubscriberDirectory } from '../auth/directory.js';
 import type { Config, LogLevel } from '../core/config.js';
+import { VERSION } from '../core/version.js';
 import type { Db } from '../db/connect.js';
+import type { Deliverer } from '../delivery/deliverer.js';
 import type { BatchReport, EventTally, Worker } from '../pipeline/worker.js';
 import type { BatchStats } from './group-commit.js';
 import type { PipelineStats } from './pipeline-stats.js';
@@ -32,22 +34,47 @@ export interface OpenStorageOptions {
   readonly observer: StorageObserver;
 }
 
-/** The storage, and the inline worker to start and stop with the app (none in thread mode). */
-export async function openStorage(options: OpenStorageOptions): Promise<{ storage: Storage; worker: Worker | undefined }> {
+/** The storage, and the inline worker and sender to start and stop with the app (none in thread mode). */
+export async function openStorage(
+  options: OpenStorageOptions,
+): Promise<{ storage: Storage; worker: Worker | undefined; deliverer: Deliverer | undefined }> {
   const { config, db, directory, log, observer } = options;
   if (options.mode === 'inline') {
-    // Loaded only here: the service's request thread never runs the pipeline (nor holds JSONata).
+    // Loaded only here: the service's request thread never runs the pipeline (nor holds JSONata)
+    // and never sends (nor holds undici).
     const { Worker } = await import('../pipeline/worker.js');
+    const { Deliverer } = await import('../delivery/deliverer.js');
+    const deliverer = config.delivery.enabled
+      ? new Deliverer({ db, config: config.delivery, log, userAgent: `dealer-gateway/${VERSION}` })
+      : undefined;
     const worker = config.workerEnabled
-      ? new Worker({ db, directory, log, config: config.worker, onBatch: observer.countBatch })
+      ? new Worker({
+          db,
+          directory,
+          log,
+          config: config.worker,
+          onBatch: (report, events) => {
+            observer.countBatch(report, events);
+            deliverer?.wakeIfEnqueued();
+          },
+        })
       : undefined;
     if (worker) observer.followWorker(worker);
-    return { storage: inlineStorage(db, () => worker?.wake(), observer.countCommit, log), worker };
+    const onCommit = (stats: BatchStats) => {
+      observer.countCommit(stats);
+      deliverer?.wakeIfEnqueued();
+    };
+    return { storage: inlineStorage(db, () => worker?.wake(), onCommit, log), worker, deliverer };
   }
   const storage = await StorageThread.start(
-    { database: db.config, logLevel: options.threadLogLevel, worker: config.workerEnabled ? config.worker : null },
+    {
+      database: db.config,
+      logLevel: options.threadLogLevel,
+      worker: config.workerEnabled ? config.worker : null,
+      delivery: config.delivery.enabled ? config.delivery : null,
+    },
     log,
     observer.applyStats,
   );
-  return { storage, worker: undefined };
+  return { storage, worker: undefined, deliverer: undefined };
 }

@@ -1,5 +1,5 @@
 // The messages between the request thread and the storage thread.
-import type { DatabaseConfig, LogLevel, WorkerConfig } from '../core/config.js';
+import type { DatabaseConfig, DeliveryConfig, LogLevel, WorkerConfig } from '../core/config.js';
 import type { WireError } from '../db/threads.js';
 import type { EventFilter } from '../eventlog/event.filter.js';
 import type { LeadSavePlan } from '../leads/lead.model.js';
@@ -11,6 +11,8 @@ export interface StorageThreadData {
   readonly logLevel: LogLevel;
   /** The in-process pipeline worker's settings, or null when WORKER_ENABLED=false. */
   readonly worker: WorkerConfig | null;
+  /** The sender's settings, or null when DELIVERY_ENABLED=false. */
+  readonly delivery: DeliveryConfig | null;
 }
 
 export type Request =

@@ -8,8 +8,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SubscriberDirectory } from '../auth/directory.js';
 import { loggerOptions } from '../core/logger.js';
+import { VERSION } from '../core/version.js';
 import { connect, type Transact } from '../db/connect.js';
 import { toWire } from '../db/threads.js';
+import { Deliverer } from '../delivery/deliverer.js';
 import { ThreadAssessor } from '../pipeline/assessor.js';
 import { Worker } from '../pipeline/worker.js';
 import { GroupCommitter, queuedEvents } from './group-commit.js';
@@ -25,6 +27,7 @@ const db = connect(data.database, { log });
 const send = (reply: Reply) => port.postMessage(reply);
 
 let worker: Worker | undefined;
+let deliverer: Deliverer | undefined;
 // Group-commit figures, logged at debug every 10 s while there is traffic: batch count, mean
 // size and mean commit time tell whether the write path is the bottleneck.
 const stats = { batches: 0, jobs: 0, ms: 0 };
@@ -58,6 +61,8 @@ const committer = new GroupCommitter({
     indexer.stored(batch.events);
     // Events stored by the gate or replayed: the worker has work now, not at its next poll.
     if (queuedEvents(batch)) worker?.wake();
+    // Outcomes or lead saves that owe destinations messages: the sender has work now.
+    deliverer?.wakeIfEnqueued();
   },
 });
 // Bodies are tokenized for search here, when the gate is quiet (search-index.ts).
@@ -71,6 +76,7 @@ const settle = (id: number, work: Promise<unknown>) =>
 
 async function stop(): Promise<void> {
   await worker?.stop();
+  await deliverer?.stop();
   await indexer.stop();
   await committer.drain();
   await db.close();
@@ -99,6 +105,12 @@ port.on('message', (request: Request) => {
   }
 });
 
+// On SQLite the worker's claims and outcomes, and the sender's claims and attempt records, ride
+// in the gate's batches: the one writer then commits once per cycle instead of once per kind of
+// work. On PostgreSQL batches commit in parallel on their own connections, and a gate batch
+// carrying a 250-event outcome would only wait longer.
+const transact: Transact | undefined = db.dialect === 'sqlite' ? (work) => committer.transact(work) : undefined;
+
 if (data.worker) {
   const directory = new SubscriberDirectory(db.kysely);
   await directory.refresh(true);
@@ -106,11 +118,6 @@ if (data.worker) {
   // machine busy under load, and a third isolate measured slower (6 000–6 300 vs 6 600–6 700
   // req/s at the gate, docs/performance.md) and 40 MB bigger.
   const assessor = data.worker.evaluationThread === true ? await ThreadAssessor.start({ database: data.database }, log) : undefined;
-  // On SQLite the worker's claims and outcomes ride in the gate's batches: the one writer then
-  // commits once per cycle instead of three times (gate, outcome, next claim). On PostgreSQL
-  // batches commit in parallel on their own connections, and a gate batch carrying a 250-event
-  // outcome would only wait longer.
-  const transact: Transact | undefined = db.dialect === 'sqlite' ? (work) => committer.transact(work) : undefined;
   worker = new Worker({
     db,
     directory,
@@ -118,8 +125,15 @@ if (data.worker) {
     config: data.worker,
     assessor,
     transact,
-    onBatch: (_report, events) => tally.countEvents(events),
+    onBatch: (_report, events) => {
+      tally.countEvents(events);
+      deliverer?.wakeIfEnqueued();
+    },
   });
   worker.start();
+}
+if (data.delivery) {
+  deliverer = new Deliverer({ db, config: data.delivery, log, userAgent: `dealer-gateway/${VERSION}`, transact });
+  deliverer.start();
 }
 send({ t: 'ready' });

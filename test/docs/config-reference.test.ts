@@ -8,10 +8,11 @@ const source = readFileSync(new URL('../../src/core/config.ts', import.meta.url)
 const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
 const HEADING = '## Configuration reference';
 
-// How config.ts reads a variable: integer(env, 'NAME', …), boolean(env, 'NAME', …), env.NAME
+// How config.ts reads a variable: integer(env, 'NAME', …), boolean(env, 'NAME', …),
+// networkList(env, 'NAME'), env.NAME
 // (env.NAME?.trim(), parseTrustProxy(env.TRUST_PROXY)) — and env['NAME'], should it ever be used.
 const READS = [
-  /\b(?:integer|boolean)\(\s*env,\s*'([A-Z][A-Z0-9_]*)'/g,
+  /\b(?:integer|boolean|networkList)\(\s*env,\s*'([A-Z][A-Z0-9_]*)'/g,
   /\benv\.([A-Z][A-Z0-9_]*)\b/g,
   /\benv\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\]/g,
 ];

@@ -66,7 +66,7 @@ export async function createTestDatabase(
     url = u.toString();
     cleanup = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
-  const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false', ...env });
+  const config = loadConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', WORKER_ENABLED: 'false', DELIVERY_ENABLED: 'false', ...env });
   const poolWarnings: string[] = [];
   const log: PoolLog = { warn: (obj, msg) => void poolWarnings.push(`${msg} ${JSON.stringify(obj)}`) };
   const db = connect(config.database, { log });

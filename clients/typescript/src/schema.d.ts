@@ -634,6 +634,196 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Destinations with their health */
+        get: operations["getAdminV1Destinations"];
+        put?: never;
+        /** Create a destination; the answer shows its secret, this once */
+        post: operations["postAdminV1Destinations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/destinations/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One destination with its health */
+        get: operations["getAdminV1DestinationsName"];
+        /** Replace a destination (its secret stays: rotate it with rotate-secret) */
+        put: operations["putAdminV1DestinationsName"];
+        post?: never;
+        /** Delete a destination and its messages */
+        delete: operations["deleteAdminV1DestinationsName"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/destinations/{name}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable a destination: its waiting messages are sent, its health starts afresh */
+        post: operations["postAdminV1DestinationsNameEnable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/destinations/{name}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable a destination: its messages wait (new ones too) until it is enabled */
+        post: operations["postAdminV1DestinationsNameDisable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/destinations/{name}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the signing secret: the new one signs at once, the old one too for DELIVERY_SECRET_OVERLAP_HOURS */
+        post: operations["postAdminV1DestinationsNameRotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/destinations/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one signed test message now (not through the outbox) and answer what came back */
+        post: operations["postAdminV1DestinationsNameTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/destinations/{name}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again every FAILED message of this destination created since a time */
+        post: operations["postAdminV1DestinationsNameRecover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Outbox messages, newest first, by destination, status, type, dealer, source and time */
+        get: operations["getAdminV1Messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One message: its envelope and every attempt (status, headers, first 16 KB of the answer) */
+        get: operations["getAdminV1MessagesId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/messages/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a FAILED message again (its schedule starts afresh) */
+        post: operations["postAdminV1MessagesIdRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/messages/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again every FAILED message matching a filter */
+        post: operations["postAdminV1MessagesRetry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/console/session": {
         parameters: {
             query?: never;
@@ -656,7 +846,70 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        Outbound_chat_summary_processed: {
+            /** @enum {string} */
+            type: "chat_summary.processed";
+            /**
+             * Format: date-time
+             * @description When the message was created (its outcome committed).
+             */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                requestId: string;
+                /** @description The subscriber (partner) that sent the event. */
+                partner: string;
+                dealerUuid: string;
+                eventType: string;
+                /** @description The canonical chat summary, as the read API returns it. */
+                record: Record<string, never>;
+            };
+        };
+        Outbound_event_rejected: {
+            /** @enum {string} */
+            type: "event.rejected";
+            /**
+             * Format: date-time
+             * @description When the message was created (its outcome committed).
+             */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                requestId: string;
+                partner: string;
+                /** @description Null when the event was rejected before its dealer was known. */
+                dealerUuid?: string | null;
+                eventType: string;
+                errors: {
+                    errorCode: string;
+                    errorDescription: string;
+                }[];
+            };
+        };
+        Outbound_lead_created: {
+            /** @enum {string} */
+            type: "lead.created";
+            /**
+             * Format: date-time
+             * @description When the message was created (its outcome committed).
+             */
+            timestamp: string;
+            /** @description The saved lead as GET …/leads/{prospectUuid} returns it (saveCount 1). */
+            data: Record<string, never>;
+        };
+        Outbound_lead_updated: {
+            /** @enum {string} */
+            type: "lead.updated";
+            /**
+             * Format: date-time
+             * @description When the message was created (its outcome committed).
+             */
+            timestamp: string;
+            /** @description The saved lead as GET …/leads/{prospectUuid} returns it (saveCount > 1). */
+            data: Record<string, never>;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -16714,6 +16967,5606 @@ export interface operations {
                         error: {
                             /** @enum {string} */
                             code: "MALFORMED_REQUEST" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAdminV1Destinations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "name": "dms-acme",
+                     *           "kind": "webhook",
+                     *           "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *           "eventTypes": [
+                     *             "chat_summary.processed",
+                     *             "lead.created",
+                     *             "lead.updated"
+                     *           ],
+                     *           "dealers": "*",
+                     *           "ordering": "per-dealer",
+                     *           "retrySchedule": null,
+                     *           "rateLimit": null,
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "previousSecretUntil": null,
+                     *           "createdAt": "2026-11-20T09:12:03.114Z",
+                     *           "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *           "health": {
+                     *             "state": "healthy",
+                     *             "failureStreak": 0,
+                     *             "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *             "lastFailureAt": null,
+                     *             "breakerOpenUntil": null,
+                     *             "waiting": 0,
+                     *             "failed": 0,
+                     *             "oldestWaitingAt": null
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                            name: string;
+                            /** @enum {string} */
+                            kind: "webhook";
+                            /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                            url: string;
+                            eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                            /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                            dealers: "*" | string[];
+                            /**
+                             * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                             * @enum {string}
+                             */
+                            ordering: "none" | "per-dealer";
+                            /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                            retrySchedule: number[] | null;
+                            /** @description Requests per second at most. */
+                            rateLimit: number | null;
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            /**
+                             * Format: date-time
+                             * @description Until then the secret before the last rotation also signs.
+                             */
+                            previousSecretUntil?: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            health: {
+                                /**
+                                 * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                                 * @enum {string}
+                                 */
+                                state: "healthy" | "failing" | "breaker-open" | "disabled";
+                                failureStreak: number;
+                                /** Format: date-time */
+                                lastSuccessAt: string | null;
+                                /** Format: date-time */
+                                lastFailureAt: string | null;
+                                /** Format: date-time */
+                                breakerOpenUntil: string | null;
+                                /** @description Messages PENDING. */
+                                waiting: number;
+                                /** @description Dead letters (FAILED). */
+                                failed: number;
+                                /** Format: date-time */
+                                oldestWaitingAt: string | null;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1Destinations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                    name: string;
+                    /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                    url: string;
+                    eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                    /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                    dealers?: "*" | string[];
+                    /**
+                     * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                     * @enum {string}
+                     */
+                    ordering?: "none" | "per-dealer";
+                    /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                    retrySchedule?: number[] | null;
+                    /** @description Requests per second at most. */
+                    rateLimit?: number | null;
+                    enabled?: boolean;
+                    /** @description whsec_ + base64 of 24–64 random bytes; generated when omitted. Shown once, in this answer. */
+                    secret?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-acme",
+                     *       "kind": "webhook",
+                     *       "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "per-dealer",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretUntil": null,
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "healthy",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /** @enum {string} */
+                        kind: "webhook";
+                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                        url: string;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflict: `CONFLICT` */
+            409: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Dealer d-1 already exists",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAdminV1DestinationsName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-acme",
+                     *       "kind": "webhook",
+                     *       "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "per-dealer",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretUntil": null,
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "healthy",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /** @enum {string} */
+                        kind: "webhook";
+                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                        url: string;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    putAdminV1DestinationsName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                    url: string;
+                    eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                    /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                    dealers?: "*" | string[];
+                    /**
+                     * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                     * @enum {string}
+                     */
+                    ordering?: "none" | "per-dealer";
+                    /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                    retrySchedule?: number[] | null;
+                    /** @description Requests per second at most. */
+                    rateLimit?: number | null;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-acme",
+                     *       "kind": "webhook",
+                     *       "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "per-dealer",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretUntil": null,
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "healthy",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /** @enum {string} */
+                        kind: "webhook";
+                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                        url: string;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    deleteAdminV1DestinationsName: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1DestinationsNameEnable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-acme",
+                     *       "kind": "webhook",
+                     *       "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "per-dealer",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretUntil": null,
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "healthy",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /** @enum {string} */
+                        kind: "webhook";
+                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                        url: string;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1DestinationsNameDisable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-acme",
+                     *       "kind": "webhook",
+                     *       "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "per-dealer",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": false,
+                     *       "disabledReason": "disabled by an operator",
+                     *       "previousSecretUntil": null,
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "disabled",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /** @enum {string} */
+                        kind: "webhook";
+                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                        url: string;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1DestinationsNameRotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The new secret; generated when omitted. */
+                    secret?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-acme",
+                     *       "kind": "webhook",
+                     *       "url": "https://dms.example.com/hooks/dealer-gateway",
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "per-dealer",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretUntil": "2026-11-23T20:16:55.718Z",
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "healthy",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       },
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /** @enum {string} */
+                        kind: "webhook";
+                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                        url: string;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1DestinationsNameTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type?: "chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated";
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "delivered": true,
+                     *       "statusCode": 204,
+                     *       "error": null,
+                     *       "durationMs": 38,
+                     *       "responseBody": ""
+                     *     }
+                     */
+                    "application/json": {
+                        delivered: boolean;
+                        statusCode: number | null;
+                        error: string | null;
+                        durationMs: number;
+                        responseBody?: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1DestinationsNameRecover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description Every FAILED message of this destination created since then is sent again.
+                     */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "retried": 17
+                     *     }
+                     */
+                    "application/json": {
+                        retried: number;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAdminV1Messages: {
+        parameters: {
+            query?: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                destination?: string;
+                status?: "PENDING" | "DELIVERED" | "FAILED";
+                type?: "chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated";
+                dealer?: string;
+                source?: string;
+                since?: string;
+                until?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "msg_2b1e0f6c9d8a4c7b8e5f3a2d1c0b9a87",
+                     *           "destination": "dms-acme",
+                     *           "type": "chat_summary.processed",
+                     *           "dealerUuid": "d-1",
+                     *           "sourceId": "019ab0a3-5c1e-7a42-9f3d-2c6e8b1d4f70",
+                     *           "status": "DELIVERED",
+                     *           "attempts": 2,
+                     *           "createdAt": "2026-11-22T20:16:55.718Z",
+                     *           "nextAttemptAt": null,
+                     *           "deliveredAt": "2026-11-22T20:17:10.842Z",
+                     *           "lastError": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": "1042"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** @description The webhook-id header: the same on every attempt. */
+                            id: string;
+                            /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                            destination: string;
+                            /** @enum {string} */
+                            type: "chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated";
+                            dealerUuid: string | null;
+                            /** @description The event's requestId or the lead's prospectUuid. */
+                            sourceId: string;
+                            /** @enum {string} */
+                            status: "PENDING" | "DELIVERED" | "FAILED";
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** Format: date-time */
+                            deliveredAt: string | null;
+                            lastError: string | null;
+                            /** @description The envelope as sent: {type, timestamp, data}. */
+                            payload?: {
+                                [key: string]: unknown;
+                            };
+                            attemptLog?: {
+                                attempt: number;
+                                /** Format: date-time */
+                                at: string;
+                                durationMs: number;
+                                statusCode: number | null;
+                                responseHeaders?: {
+                                    [key: string]: string;
+                                } | null;
+                                /** @description The first 16 KB. */
+                                responseBody?: string | null;
+                                /** @description Why no answer was had: timeout, connection reset, refused by the SSRF guard, … */
+                                error: string | null;
+                            }[];
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getAdminV1MessagesId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_2b1e0f6c9d8a4c7b8e5f3a2d1c0b9a87",
+                     *       "destination": "dms-acme",
+                     *       "type": "chat_summary.processed",
+                     *       "dealerUuid": "d-1",
+                     *       "sourceId": "019ab0a3-5c1e-7a42-9f3d-2c6e8b1d4f70",
+                     *       "status": "DELIVERED",
+                     *       "attempts": 2,
+                     *       "createdAt": "2026-11-22T20:16:55.718Z",
+                     *       "nextAttemptAt": null,
+                     *       "deliveredAt": "2026-11-22T20:17:10.842Z",
+                     *       "lastError": null,
+                     *       "payload": {
+                     *         "type": "chat_summary.processed",
+                     *         "timestamp": "2026-11-22T20:16:55.718Z",
+                     *         "data": {
+                     *           "requestId": "019ab0a3-5c1e-7a42-9f3d-2c6e8b1d4f70",
+                     *           "partner": "acme-chat",
+                     *           "dealerUuid": "d-1"
+                     *         }
+                     *       },
+                     *       "attemptLog": [
+                     *         {
+                     *           "attempt": 1,
+                     *           "at": "2026-11-22T20:16:55.718Z",
+                     *           "durationMs": 15002,
+                     *           "statusCode": null,
+                     *           "responseHeaders": null,
+                     *           "responseBody": null,
+                     *           "error": "timeout: no complete answer within 15000 ms"
+                     *         },
+                     *         {
+                     *           "attempt": 2,
+                     *           "at": "2026-11-22T20:17:10.801Z",
+                     *           "durationMs": 41,
+                     *           "statusCode": 204,
+                     *           "responseHeaders": {
+                     *             "date": "Sun, 22 Nov 2026 20:17:10 GMT"
+                     *           },
+                     *           "responseBody": "",
+                     *           "error": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The webhook-id header: the same on every attempt. */
+                        id: string;
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        destination: string;
+                        /** @enum {string} */
+                        type: "chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated";
+                        dealerUuid: string | null;
+                        /** @description The event's requestId or the lead's prospectUuid. */
+                        sourceId: string;
+                        /** @enum {string} */
+                        status: "PENDING" | "DELIVERED" | "FAILED";
+                        attempts: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        nextAttemptAt: string | null;
+                        /** Format: date-time */
+                        deliveredAt: string | null;
+                        lastError: string | null;
+                        /** @description The envelope as sent: {type, timestamp, data}. */
+                        payload?: {
+                            [key: string]: unknown;
+                        };
+                        attemptLog?: {
+                            attempt: number;
+                            /** Format: date-time */
+                            at: string;
+                            durationMs: number;
+                            statusCode: number | null;
+                            responseHeaders?: {
+                                [key: string]: string;
+                            } | null;
+                            /** @description The first 16 KB. */
+                            responseBody?: string | null;
+                            /** @description Why no answer was had: timeout, connection reset, refused by the SSRF guard, … */
+                            error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1MessagesIdRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_2b1e0f6c9d8a4c7b8e5f3a2d1c0b9a87",
+                     *       "destination": "dms-acme",
+                     *       "type": "chat_summary.processed",
+                     *       "dealerUuid": "d-1",
+                     *       "sourceId": "019ab0a3-5c1e-7a42-9f3d-2c6e8b1d4f70",
+                     *       "status": "PENDING",
+                     *       "attempts": 0,
+                     *       "createdAt": "2026-11-22T20:16:55.718Z",
+                     *       "nextAttemptAt": "2026-11-22T20:16:55.718Z",
+                     *       "deliveredAt": null,
+                     *       "lastError": null
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description The webhook-id header: the same on every attempt. */
+                        id: string;
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        destination: string;
+                        /** @enum {string} */
+                        type: "chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated";
+                        dealerUuid: string | null;
+                        /** @description The event's requestId or the lead's prospectUuid. */
+                        sourceId: string;
+                        /** @enum {string} */
+                        status: "PENDING" | "DELIVERED" | "FAILED";
+                        attempts: number;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        nextAttemptAt: string | null;
+                        /** Format: date-time */
+                        deliveredAt: string | null;
+                        lastError: string | null;
+                        /** @description The envelope as sent: {type, timestamp, data}. */
+                        payload?: {
+                            [key: string]: unknown;
+                        };
+                        attemptLog?: {
+                            attempt: number;
+                            /** Format: date-time */
+                            at: string;
+                            durationMs: number;
+                            statusCode: number | null;
+                            responseHeaders?: {
+                                [key: string]: string;
+                            } | null;
+                            /** @description The first 16 KB. */
+                            responseBody?: string | null;
+                            /** @description Why no answer was had: timeout, connection reset, refused by the SSRF guard, … */
+                            error: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflict: `CONFLICT` */
+            409: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Dealer d-1 already exists",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postAdminV1MessagesRetry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Which FAILED messages to send again (status is FAILED whatever is given). */
+                    filter: {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        destination?: string;
+                        /** @enum {string} */
+                        status?: "PENDING" | "DELIVERED" | "FAILED";
+                        /** @enum {string} */
+                        type?: "chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated";
+                        dealer?: string;
+                        source?: string;
+                        /** Format: date-time */
+                        since?: string;
+                        /** Format: date-time */
+                        until?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "retried": 3
+                     *     }
+                     */
+                    "application/json": {
+                        retried: number;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };

@@ -1,0 +1,256 @@
+// Destinations and their messages, for operators: definitions with their health, the secret shown
+// only when created or rotated, test sends, and sending dead letters again. Every change is
+// audited (secrets never are) in the transaction that makes it.
+import type { Kysely } from 'kysely';
+import { recordAudit } from '../audit/audit.repository.js';
+import type { DeliveryConfig } from '../core/config.js';
+import { AppError } from '../core/errors.js';
+import { isUniqueViolation } from '../db/dialect.js';
+import type { Database, DestinationRow, OutboxMessageRow } from '../db/schema.js';
+import { BREAKER_THRESHOLD } from '../delivery/delivery.repository.js';
+import { type DestinationInput, destinationSpec } from '../delivery/destination.rules.js';
+import { generateSecret, isValidSecret } from '../delivery/signature.js';
+import { parseAllowedNetworks } from '../delivery/ssrf.js';
+import {
+  type Destination,
+  deleteDestination,
+  destinationFromRow,
+  findDestinationRow,
+  insertDestination,
+  rotateSecret,
+  updateDestination,
+} from '../outbox/destination.repository.js';
+import { isOutboundType, type OutboundType } from '../outbox/outbound-types.js';
+import { envelope, newMessageId } from '../outbox/outbox.write.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+interface Health {
+  readonly state: 'healthy' | 'failing' | 'breaker-open' | 'disabled';
+  readonly failureStreak: number;
+  readonly lastSuccessAt: string | null;
+  readonly lastFailureAt: string | null;
+  readonly breakerOpenUntil: string | null;
+  readonly waiting: number;
+  readonly failed: number;
+  readonly oldestWaitingAt: string | null;
+}
+
+export type DestinationView = Destination & { readonly health: Health };
+
+interface Backlog {
+  waiting: number;
+  failed: number;
+  oldestWaiting: number | null;
+}
+
+async function backlogs(db: Kysely<Database>, names?: readonly string[]): Promise<Map<string, Backlog>> {
+  let query = db
+    .selectFrom('outbox_messages')
+    .select(['destination', 'status', (eb) => eb.fn.countAll<string>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')])
+    .where('status', 'in', ['PENDING', 'FAILED'])
+    .groupBy(['destination', 'status']);
+  if (names) query = query.where('destination', 'in', names);
+  const found = new Map<string, Backlog>();
+  for (const row of await query.execute()) {
+    const b = found.get(row.destination) ?? { waiting: 0, failed: 0, oldestWaiting: null };
+    if (row.status === 'PENDING') {
+      b.waiting = Number(row.n);
+      b.oldestWaiting = row.oldest === null ? null : Number(row.oldest);
+    } else b.failed = Number(row.n);
+    found.set(row.destination, b);
+  }
+  return found;
+}
+
+function viewOf(row: DestinationRow, backlog: Backlog | undefined, now: number): DestinationView {
+  const state =
+    row.enabled === 0
+      ? 'disabled'
+      : row.failure_streak >= BREAKER_THRESHOLD && row.breaker_open_until !== null && row.breaker_open_until > now
+        ? 'breaker-open'
+        : row.failure_streak > 0
+          ? 'failing'
+          : 'healthy';
+  return {
+    ...destinationFromRow(row),
+    health: {
+      state,
+      failureStreak: row.failure_streak,
+      lastSuccessAt: iso(row.last_success_at),
+      lastFailureAt: iso(row.last_failure_at),
+      breakerOpenUntil: iso(row.breaker_open_until),
+      waiting: backlog?.waiting ?? 0,
+      failed: backlog?.failed ?? 0,
+      oldestWaitingAt: iso(backlog?.oldestWaiting ?? null),
+    },
+  };
+}
+
+async function mustFind(db: Kysely<Database>, name: string): Promise<DestinationRow> {
+  const row = await findDestinationRow(db, name);
+  if (!row) throw new AppError('NOT_FOUND', `No destination ${name}`);
+  return row;
+}
+
+export async function listDestinationViews(db: Kysely<Database>, now = Date.now()): Promise<{ items: DestinationView[] }> {
+  const rows = await db.selectFrom('destinations').selectAll().orderBy('name').execute();
+  const counts = await backlogs(db);
+  return { items: rows.map((row) => viewOf(row, counts.get(row.name), now)) };
+}
+
+export async function getDestinationView(db: Kysely<Database>, name: string, now = Date.now()): Promise<DestinationView> {
+  const row = await mustFind(db, name);
+  return viewOf(row, (await backlogs(db, [name])).get(name), now);
+}
+
+/** The operator's input as a spec to store, or a 400 listing what is wrong with it. */
+function specOrRefuse(input: DestinationInput, config: DeliveryConfig, keepSecret?: string) {
+  const checked = destinationSpec(input, parseAllowedNetworks(config.allowPrivateNetworks.join(',')), keepSecret);
+  if (!checked.ok) throw new AppError('VALIDATION_FAILED', checked.problems.join('; '));
+  return checked.spec;
+}
+
+export async function createDestination(
+  db: Kysely<Database>,
+  input: DestinationInput,
+  config: DeliveryConfig,
+  actor: string,
+  now = Date.now(),
+): Promise<DestinationView & { secret: string }> {
+  const spec = specOrRefuse(input, config);
+  try {
+    await db.transaction().execute(async (trx) => {
+      const row = await insertDestination(trx, spec, now);
+      await recordAudit(trx, [{ actor, action: 'create', entity: 'destination', key: spec.name, after: destinationFromRow(row) }], now);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A destination named ${spec.name} exists already`);
+    throw error;
+  }
+  return { ...(await getDestinationView(db, spec.name, now)), secret: spec.secret };
+}
+
+export async function replaceDestination(
+  db: Kysely<Database>,
+  name: string,
+  input: Omit<DestinationInput, 'name' | 'secret'>,
+  config: DeliveryConfig,
+  actor: string,
+  now = Date.now(),
+): Promise<DestinationView> {
+  await db.transaction().execute(async (trx) => {
+    const before = await mustFind(trx, name);
+    const spec = specOrRefuse({ ...input, name }, config, before.secret);
+    const after = await updateDestination(trx, before, spec, now);
+    await recordAudit(
+      trx,
+      [{ actor, action: 'update', entity: 'destination', key: name, before: destinationFromRow(before), after: destinationFromRow(after) }],
+      now,
+    );
+  });
+  return getDestinationView(db, name, now);
+}
+
+export async function setDestinationEnabled(
+  db: Kysely<Database>,
+  name: string,
+  enabled: boolean,
+  actor: string,
+  now = Date.now(),
+): Promise<DestinationView> {
+  await db.transaction().execute(async (trx) => {
+    const before = await mustFind(trx, name);
+    const current = destinationFromRow(before);
+    const after = await updateDestination(trx, before, { ...current, secret: before.secret, enabled }, now);
+    await recordAudit(
+      trx,
+      [
+        {
+          actor,
+          action: enabled ? 'enable' : 'disable',
+          entity: 'destination',
+          key: name,
+          before: current,
+          after: destinationFromRow(after),
+        },
+      ],
+      now,
+    );
+  });
+  return getDestinationView(db, name, now);
+}
+
+export async function removeDestination(db: Kysely<Database>, name: string, actor: string, now = Date.now()): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await mustFind(trx, name);
+    await deleteDestination(trx, name);
+    await recordAudit(trx, [{ actor, action: 'delete', entity: 'destination', key: name, before: destinationFromRow(before) }], now);
+  });
+}
+
+/** A new secret signs at once; the old one also signs for DELIVERY_SECRET_OVERLAP_HOURS. */
+export async function rotateDestinationSecret(
+  db: Kysely<Database>,
+  name: string,
+  secret: string | undefined,
+  config: DeliveryConfig,
+  actor: string,
+  now = Date.now(),
+): Promise<DestinationView & { secret: string }> {
+  if (secret !== undefined && !isValidSecret(secret)) {
+    throw new AppError('VALIDATION_FAILED', 'secret: expected whsec_ followed by the base64 of 24 to 64 random bytes');
+  }
+  const next = secret ?? generateSecret();
+  await db.transaction().execute(async (trx) => {
+    const before = await mustFind(trx, name);
+    await rotateSecret(trx, before, next, now + config.secretOverlapHours * 3_600_000, now);
+    await recordAudit(trx, [{ actor, action: 'rotate-secret', entity: 'destination', key: name }], now);
+  });
+  return { ...(await getDestinationView(db, name, now)), secret: next };
+}
+
+/** Sample `data` per type for a test send: marked as a test, shaped like the real thing. */
+const SAMPLE_DATA: Readonly<Record<OutboundType, Record<string, unknown>>> = {
+  'chat_summary.processed': {
+    test: true,
+    requestId: '00000000-0000-4000-8000-000000000000',
+    partner: 'test',
+    eventType: 'test',
+    record: {},
+  },
+  'event.rejected': { test: true, requestId: '00000000-0000-4000-8000-000000000000', partner: 'test', eventType: 'test', errors: [] },
+  'lead.created': { test: true, prospectUuid: '00000000-0000-4000-8000-000000000000', saveCount: 1 },
+  'lead.updated': { test: true, prospectUuid: '00000000-0000-4000-8000-000000000000', saveCount: 2 },
+};
+
+/** Sends one signed test message now (not through the outbox) and answers what came back. */
+export async function testSend(db: Kysely<Database>, name: string, type: OutboundType | undefined, config: DeliveryConfig) {
+  const destination = await mustFind(db, name);
+  const chosen = type ?? (JSON.parse(destination.event_types) as OutboundType[]).find(isOutboundType) ?? 'chat_summary.processed';
+  const now = Date.now();
+  const message = {
+    id: newMessageId(),
+    payload: envelope({ type: chosen, dealerUuid: null, sourceId: 'test', data: SAMPLE_DATA[chosen] }, now),
+  } as OutboxMessageRow;
+  // Loaded on first use: the request thread holds no HTTP client until an operator tests one.
+  const { HttpSender } = await import('../delivery/sender.js');
+  const sender = new HttpSender({
+    timeoutMs: config.timeoutMs,
+    perDestination: 1,
+    allowed: parseAllowedNetworks(config.allowPrivateNetworks.join(',')),
+    userAgent: 'dealer-gateway (test send)',
+  });
+  try {
+    const record = await sender.send(destination, message);
+    return {
+      delivered: record.verdict === 'delivered',
+      statusCode: record.statusCode,
+      error: record.error,
+      durationMs: Math.round(record.durationMs),
+      responseBody: record.responseBody,
+    };
+  } finally {
+    await sender.close();
+  }
+}
