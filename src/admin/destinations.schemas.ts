@@ -1,43 +1,12 @@
 // JSON schemas of /admin/v1/destinations and /admin/v1/messages: they validate requests and
 // document the API (docs/openapi.json).
+import { DESTINATION_NAME_SCHEMA, DESTINATION_SECRET_SCHEMA, DESTINATION_WRITABLE_PROPERTIES } from '../delivery/destination.rules.js';
 import { OUTBOUND_TYPES } from '../outbox/outbound-types.js';
 
-const name = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,62}$', description: 'Unique; lower-case letters, digits, `.`, `_`, `-`.' };
+const name = DESTINATION_NAME_SCHEMA;
 const isoTime = { type: 'string', format: 'date-time' };
 const nullableTime = { type: ['string', 'null'], format: 'date-time' };
-
-const writable = {
-  url: {
-    type: 'string',
-    minLength: 1,
-    maxLength: 2048,
-    description:
-      'https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them.',
-  },
-  eventTypes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...OUTBOUND_TYPES] } },
-  dealers: {
-    description: '`"*"` for every dealer, or a list of dealer UUIDs.',
-    anyOf: [
-      { type: 'string', const: '*' },
-      { type: 'array', uniqueItems: true, maxItems: 10_000, items: { type: 'string', minLength: 1, maxLength: 200 } },
-    ],
-  },
-  ordering: {
-    type: 'string',
-    enum: ['none', 'per-dealer'],
-    description:
-      "`per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).",
-  },
-  retrySchedule: {
-    type: ['array', 'null'],
-    minItems: 1,
-    maxItems: 20,
-    items: { type: 'integer', minimum: 0, maximum: 604_800 },
-    description: "Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule.",
-  },
-  rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: 'Requests per second at most.' },
-  enabled: { type: 'boolean' },
-};
+const writable = DESTINATION_WRITABLE_PROPERTIES;
 
 export const destinationCreateSchema = {
   type: 'object',
@@ -46,7 +15,7 @@ export const destinationCreateSchema = {
   properties: {
     name,
     ...writable,
-    secret: { type: 'string', description: 'whsec_ + base64 of 24–64 random bytes; generated when omitted. Shown once, in this answer.' },
+    secret: DESTINATION_SECRET_SCHEMA,
   },
 } as const;
 

@@ -24,12 +24,15 @@ function formatReport(report: ApplyReport): string {
     line('customers', report.customers),
     line('vehicles', report.vehicles),
     line('integrations', report.integrations),
+    line('destinations', report.destinations),
+    // Shown once: only this apply knows them in clear (the receiver needs them to verify).
+    ...Object.entries(report.generatedSecrets).map(([name, secret]) => `  secret of destination ${name}: ${secret}`),
   ].join('\n');
 }
 
 export const applyCommand: Command = {
   name: 'apply',
-  summary: 'apply a provisioning file (dealers, subscribers, grants, customers, vehicles, integrations)',
+  summary: 'apply a provisioning file (dealers, subscribers, grants, customers, vehicles, integrations, destinations)',
   help,
   async run(args) {
     const { positionals } = parseCommandArgs(args, {}, help);
@@ -41,9 +44,14 @@ export const applyCommand: Command = {
     } catch (err) {
       throw new Error(`${path}: ${err instanceof SyntaxError ? `not valid JSON (${err.message})` : (err as Error).message}`);
     }
-    const db = await openCliDatabase(loadConfig());
+    const config = loadConfig();
+    const db = await openCliDatabase(config);
     try {
-      process.stdout.write(`${formatReport(await applyProvisioning(db.kysely, doc))}\n`);
+      const report = await applyProvisioning(db.kysely, doc, {
+        allowPrivateNetworks: config.delivery.allowPrivateNetworks,
+        secretOverlapHours: config.delivery.secretOverlapHours,
+      });
+      process.stdout.write(`${formatReport(report)}\n`);
       return 0;
     } catch (err) {
       if (err instanceof ProvisioningError) throw new Error(`${path}: ${err.message}`);

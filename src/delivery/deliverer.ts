@@ -28,8 +28,11 @@ export interface DelivererOptions {
   readonly clock?: () => number;
 }
 
-/** A lease outlives an attempt by this much: a sender that died lets go of its messages after it. */
-const LEASE_MARGIN_MS = 30_000;
+/**
+ * A lease is twice the attempt's timeout: long enough that a sender recording a slow attempt
+ * still holds it, short enough that the messages of a sender that died are sent again soon.
+ */
+const LEASE_PER_TIMEOUT = 2;
 
 export class Deliverer {
   readonly workerId = `delivery-${randomUUID()}`;
@@ -116,7 +119,7 @@ export class Deliverer {
         workerId: this.workerId,
         now,
         limit: room,
-        leaseMs: this.options.config.timeoutMs + LEASE_MARGIN_MS,
+        leaseMs: this.options.config.timeoutMs * LEASE_PER_TIMEOUT,
         inFlight: this.inFlight,
         perDestination: this.options.config.perDestination,
       }),

@@ -4,7 +4,7 @@
 // share the deliveries; on SQLite the one writer claims (inside the group commit in the service).
 import { type Kysely, sql } from 'kysely';
 import type { Dialect } from '../db/connect.js';
-import { skipLockedRows } from '../db/dialect.js';
+import { dialectOfKysely, skipLockedRows } from '../db/dialect.js';
 import type { Database, DestinationRow, OutboxMessageRow } from '../db/schema.js';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextAttemptDelayMs } from './retry-schedule.js';
 
@@ -136,16 +136,22 @@ const schedule = (d: DestinationRow): readonly number[] =>
  */
 export async function recordAttempts(
   trx: Kysely<Database>,
-  records: readonly AttemptRecord[],
+  finished: readonly AttemptRecord[],
   workerId: string,
   options: { readonly now: number; readonly disableAfterMs: number; readonly random?: () => number },
 ): Promise<HealthChange[]> {
-  if (records.length === 0) return [];
+  if (finished.length === 0) return [];
   const { now } = options;
-  const names = [...new Set(records.map((r) => r.message.destination))];
-  const destinations = new Map(
-    (await trx.selectFrom('destinations').selectAll().where('name', 'in', names).execute()).map((d) => [d.name, d]),
-  );
+  const names = [...new Set(finished.map((r) => r.message.destination))];
+  // Locked (PostgreSQL), in name order: two senders recording for one destination take turns, so
+  // neither overwrites the other's health counts; a concurrent DELETE of the destination either
+  // waits for this transaction or has finished, and then its row is simply not here.
+  const read = trx.selectFrom('destinations').selectAll().where('name', 'in', names).orderBy('name');
+  const destinations = new Map((await (dialectOfKysely(trx) === 'postgres' ? read.forUpdate() : read).execute()).map((d) => [d.name, d]));
+  // A destination deleted since the claim took its messages and their attempts with it (ON
+  // DELETE CASCADE): nothing is left to record, and inserting their attempts would fail the batch.
+  const records = finished.filter((r) => destinations.has(r.message.destination));
+  if (records.length === 0) return [];
   await trx
     .insertInto('delivery_attempts')
     .values(
@@ -197,8 +203,13 @@ async function updateHealth(
   disableAfterMs: number,
 ): Promise<HealthChange[]> {
   const changes: HealthChange[] = [];
-  // The streak after these attempts, in the order they finished: a success resets it.
+  // The streak after these attempts, in the order they finished: a success resets it. From the
+  // threshold on only probes count (attempts started once the breaker's wait was over), so each
+  // failed probe doubles the wait and the attempts still in flight when it opened do not: they
+  // made the first wait 30 min instead of 30 s.
+  const probesFrom = d.failure_streak >= BREAKER_THRESHOLD ? d.breaker_open_until : null;
   let streak = d.failure_streak;
+  let counted = false;
   let failingSince = d.failing_since;
   let lastSuccess = d.last_success_at;
   let lastFailure = d.last_failure_at;
@@ -206,10 +217,14 @@ async function updateHealth(
   for (const r of [...records].sort((a, b) => a.at + a.durationMs - (b.at + b.durationMs))) {
     if (r.verdict === 'delivered') {
       streak = 0;
+      counted = true;
       failingSince = null;
       lastSuccess = now;
     } else {
-      streak++;
+      if (streak < BREAKER_THRESHOLD || (probesFrom !== null && r.at >= probesFrom)) {
+        streak++;
+        counted = true;
+      }
       failingSince ??= r.at;
       lastFailure = now;
       if (r.verdict === 'gone') gone = r;
@@ -238,7 +253,8 @@ async function updateHealth(
       failing_since: failingSince,
       last_success_at: lastSuccess,
       last_failure_at: lastFailure,
-      breaker_open_until: open ? now + probeMs : null,
+      // Only stragglers came back: the probe stays when it was due.
+      breaker_open_until: open ? (counted ? now + probeMs : d.breaker_open_until) : null,
       enabled,
       disabled_reason: reason,
     })

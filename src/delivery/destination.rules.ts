@@ -2,10 +2,56 @@
 // a Standard Webhooks secret, a sane retry schedule. One check for the admin API and for
 // `apply`, so a destination refused by one is refused by the other, with the same words.
 import type { DestinationSpec, Ordering } from '../outbox/destination.repository.js';
-import type { OutboundType } from '../outbox/outbound-types.js';
+import { OUTBOUND_TYPES, type OutboundType } from '../outbox/outbound-types.js';
 import { validateSchedule } from './retry-schedule.js';
 import { generateSecret, isValidSecret } from './signature.js';
 import { type AllowedNetworks, checkUrl } from './ssrf.js';
+
+/** The JSON Schema of a destination's name. */
+export const DESTINATION_NAME_SCHEMA = {
+  type: 'string',
+  pattern: '^[a-z0-9][a-z0-9._-]{0,62}$',
+  description: 'Unique; lower-case letters, digits, `.`, `_`, `-`.',
+} as const;
+
+/** The JSON Schema of what an operator writes besides name and secret (admin API and provisioning file). */
+export const DESTINATION_WRITABLE_PROPERTIES = {
+  url: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 2048,
+    description:
+      'https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them.',
+  },
+  eventTypes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...OUTBOUND_TYPES] } },
+  dealers: {
+    description: '`"*"` for every dealer, or a list of dealer UUIDs.',
+    anyOf: [
+      { type: 'string', const: '*' },
+      { type: 'array', uniqueItems: true, maxItems: 10_000, items: { type: 'string', minLength: 1, maxLength: 200 } },
+    ],
+  },
+  ordering: {
+    type: 'string',
+    enum: ['none', 'per-dealer'],
+    description:
+      "`per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).",
+  },
+  retrySchedule: {
+    type: ['array', 'null'],
+    minItems: 1,
+    maxItems: 20,
+    items: { type: 'integer', minimum: 0, maximum: 604_800 },
+    description: "Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule.",
+  },
+  rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: 'Requests per second at most.' },
+  enabled: { type: 'boolean' },
+} as const;
+
+export const DESTINATION_SECRET_SCHEMA = {
+  type: 'string',
+  description: 'whsec_ + base64 of 24–64 random bytes; generated when omitted and shown once.',
+} as const;
 
 /** A destination as written by an operator (admin API body, provisioning file entry). */
 export interface DestinationInput {

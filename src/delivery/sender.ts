@@ -135,7 +135,19 @@ async function readSome(body: AsyncIterable<Buffer> & { destroy(): void }): Prom
       break;
     }
   }
-  return Buffer.concat(kept).toString('utf8');
+  return keptText(Buffer.concat(kept));
+}
+
+/**
+ * The kept bytes as text that fits the attempt log: no partial character where the cut fell, no
+ * NUL (PostgreSQL's text refuses it, and the whole batch of attempts would fail to be recorded),
+ * and at most KEPT_BODY_BYTES once encoded (invalid bytes decode to the 3-byte U+FFFD).
+ */
+function keptText(bytes: Buffer): string {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes, { stream: true }).replaceAll('\0', '\uFFFD');
+  const encoded = Buffer.from(text, 'utf8');
+  if (encoded.length <= KEPT_BODY_BYTES) return text;
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(encoded.subarray(0, KEPT_BODY_BYTES), { stream: true });
 }
 
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

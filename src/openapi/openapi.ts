@@ -89,7 +89,7 @@ function completeOperations<T extends { paths?: unknown }>(document: T): T {
 }
 
 /** Sections the document carries besides the routes: the outbound messages (outbox/outbound-types.ts). */
-export interface ExtraDocumentation {
+interface ExtraDocumentation {
   readonly schemas: Record<string, object>;
   readonly webhooks: Record<string, object>;
 }

@@ -74,7 +74,8 @@ export interface DestinationSpec {
   readonly enabled: boolean;
 }
 
-const specColumns = (spec: DestinationSpec) => ({
+/** The columns a spec sets (health and timestamps are not among them). */
+export const destinationColumns = (spec: DestinationSpec) => ({
   kind: 'webhook',
   url: spec.url,
   event_types: JSON.stringify(spec.eventTypes),
@@ -91,7 +92,7 @@ export async function insertDestination(db: Executor, spec: DestinationSpec, now
     .insertInto('destinations')
     .values({
       name: spec.name,
-      ...specColumns(spec),
+      ...destinationColumns(spec),
       disabled_reason: spec.enabled ? null : 'disabled by an operator',
       created_at: now,
       updated_at: now,
@@ -110,7 +111,7 @@ export async function updateDestination(db: Executor, before: DestinationRow, sp
   return db
     .updateTable('destinations')
     .set({
-      ...specColumns(spec),
+      ...destinationColumns(spec),
       updated_at: now,
       ...(enabling ? { disabled_reason: null, failure_streak: 0, failing_since: null, breaker_open_until: null } : {}),
       ...(disabling ? { disabled_reason: 'disabled by an operator' } : {}),

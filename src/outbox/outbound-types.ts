@@ -28,7 +28,7 @@ const errorList = {
 } as const;
 
 /** The JSON Schema of each type's `data`. */
-export const OUTBOUND_DATA_SCHEMAS: Readonly<Record<OutboundType, object>> = {
+const OUTBOUND_DATA_SCHEMAS: Readonly<Record<OutboundType, object>> = {
   'chat_summary.processed': {
     type: 'object',
     required: ['requestId', 'partner', 'dealerUuid', 'eventType', 'record'],

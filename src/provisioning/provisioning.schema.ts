@@ -1,6 +1,12 @@
 // The provisioning file format (`dealer-gateway apply FILE`). The keys shown in the README are a
 // contract; unknown keys are rejected so that a typo never silently provisions nothing.
 import { SCOPES } from '../auth/scopes.js';
+import {
+  DESTINATION_NAME_SCHEMA,
+  DESTINATION_SECRET_SCHEMA,
+  DESTINATION_WRITABLE_PROPERTIES,
+  type DestinationInput,
+} from '../delivery/destination.rules.js';
 import { EVENT_TYPES } from '../eventlog/event-types.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[^\\s*]+$' } as const;
@@ -111,6 +117,15 @@ export const provisioningFileSchema = {
         },
       },
     },
+    destinations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'url', 'eventTypes'],
+        properties: { name: DESTINATION_NAME_SCHEMA, ...DESTINATION_WRITABLE_PROPERTIES, secret: DESTINATION_SECRET_SCHEMA },
+      },
+    },
   },
 } as const;
 
@@ -174,4 +189,6 @@ export interface ProvisioningFile {
   subscribers?: SubscriberSpec[];
   customers?: CustomerSpec[];
   integrations?: IntegrationSpec[];
+  /** Where outcomes are delivered; a secret omitted is generated on create (reported once) and kept on update. */
+  destinations?: DestinationInput[];
 }

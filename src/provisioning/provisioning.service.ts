@@ -11,6 +11,16 @@ import { type AuditEntry, recordAudit } from '../audit/audit.repository.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
+import { destinationSpec } from '../delivery/destination.rules.js';
+import { parseAllowedNetworks } from '../delivery/ssrf.js';
+import {
+  destinationColumns,
+  destinationFromRow,
+  findDestinationRow,
+  insertDestination,
+  rotateSecret,
+  updateDestination,
+} from '../outbox/destination.repository.js';
 import { DEFAULT_DEALER_ID_FIELD } from '../pipeline/dealer.js';
 import { DEFAULT_PASSWORD_OVERLAP_HOURS, type ProvisioningFile, type SubscriberSpec } from './provisioning.schema.js';
 import { validateProvisioning } from './provisioning.validate.js';
@@ -29,6 +39,9 @@ export interface ApplyReport {
   readonly customers: Tally;
   readonly vehicles: Tally;
   readonly integrations: Tally;
+  readonly destinations: Tally;
+  /** Secrets generated for destinations this apply created without one: shown once, here. */
+  readonly generatedSecrets: Readonly<Record<string, string>>;
 }
 
 const tally = (): Tally => ({ created: 0, updated: 0, unchanged: 0 });
@@ -225,11 +238,16 @@ async function syncGrants(
 export interface ApplyOptions {
   /** Who the audit log names for the changes: 'apply' (the CLI, the default) or 'admin-api'. */
   readonly actor?: string;
+  /** DELIVERY_ALLOW_PRIVATE_NETWORKS: destinations may reach these although private. */
+  readonly allowPrivateNetworks?: readonly string[];
+  /** DELIVERY_SECRET_OVERLAP_HOURS: a secret changed by the file also signs for this long (default 24). */
+  readonly secretOverlapHours?: number;
 }
 
 export async function applyProvisioning(db: Kysely<Database>, doc: unknown, options: ApplyOptions = {}): Promise<ApplyReport> {
   const actor = options.actor ?? 'apply';
-  const file: ProvisioningFile = await validateProvisioning(db, doc);
+  const allowed = parseAllowedNetworks(options.allowPrivateNetworks?.join(','));
+  const file: ProvisioningFile = await validateProvisioning(db, doc, allowed);
   const subscribers = file.subscribers ?? [];
   // scrypt is slow by design: hash outside the transaction so the write lock is held briefly.
   const hashes = await resolvePasswordHashes(db, subscribers);
@@ -245,7 +263,14 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
       .set((eb) => ({ revision: eb.ref('revision') }))
       .where('id', '=', 1)
       .execute();
-    const report = { dealers: tally(), subscribers: tally(), customers: tally(), vehicles: tally(), integrations: tally() };
+    const report = {
+      dealers: tally(),
+      subscribers: tally(),
+      customers: tally(),
+      vehicles: tally(),
+      integrations: tally(),
+      destinations: tally(),
+    };
     // Parents before children: dealers, subscribers (then their grants), customers, vehicles, integrations.
     const dealerChanges = await syncRows(
       trx,
@@ -344,6 +369,40 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
     const integrationKeys = ['username', 'event_type'] as const;
     const integrationChanges = await syncRows(trx, 'integrations', integrationKeys, integrationRows, report.integrations, now);
     audit.push(...auditChanges('integrations', integrationKeys, integrationChanges, actor));
+    const generatedSecrets: Record<string, string> = {};
+    for (const input of file.destinations ?? []) {
+      const before = await findDestinationRow(trx, input.name);
+      const checked = destinationSpec(input, allowed, before?.secret);
+      if (!checked.ok) throw new Error(`destination ${input.name} passed validation but not its spec`);
+      const spec = checked.spec;
+      if (before === undefined) {
+        const row = await insertDestination(trx, spec, now);
+        if (input.secret === undefined) generatedSecrets[spec.name] = spec.secret;
+        report.destinations.created++;
+        audit.push({ actor, action: 'create', entity: 'destination', key: spec.name, before: null, after: destinationFromRow(row) });
+        continue;
+      }
+      const current = destinationFromRow(before);
+      const after = { ...destinationFromRow({ ...before, ...destinationColumns(spec) }), updatedAt: current.updatedAt };
+      const secretChanged = spec.secret !== before.secret;
+      if (!secretChanged && JSON.stringify(after) === JSON.stringify(current)) {
+        report.destinations.unchanged++;
+        continue;
+      }
+      const updated = await updateDestination(trx, before, spec, now);
+      if (secretChanged) {
+        await rotateSecret(trx, before, spec.secret, now + (options.secretOverlapHours ?? 24) * 3_600_000, now);
+      }
+      report.destinations.updated++;
+      audit.push({
+        actor,
+        action: 'update',
+        entity: 'destination',
+        key: spec.name,
+        before: current,
+        after: { ...destinationFromRow(updated), ...(secretChanged ? { secretRotated: true } : {}) },
+      });
+    }
     await recordAudit(trx, audit, now);
 
     const changed = Object.values(report).some((t) => t.created > 0 || t.updated > 0);
@@ -360,6 +419,6 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
       const row = await trx.selectFrom('provisioning_state').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
       revision = row.revision;
     }
-    return { changed, revision, ...report };
+    return { changed, revision, ...report, generatedSecrets };
   });
 }

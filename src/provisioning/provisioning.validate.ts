@@ -7,6 +7,8 @@ import { isPasswordHash } from '../auth/password.js';
 import { fieldPath } from '../core/schema-errors.js';
 import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
+import { destinationSpec } from '../delivery/destination.rules.js';
+import { type AllowedNetworks, parseAllowedNetworks } from '../delivery/ssrf.js';
 import { compilePartnerSchema, compileTransform } from '../pipeline/rules.js';
 import { type ProvisioningFile, provisioningFileSchema } from './provisioning.schema.js';
 
@@ -122,7 +124,15 @@ async function integrationProblems(db: Kysely<Database>, file: ProvisioningFile,
 }
 
 /** Parses and checks a document; throws ProvisioningError listing every problem found. */
-export async function validateProvisioning(db: Kysely<Database>, doc: unknown): Promise<ProvisioningFile> {
+/**
+ * `allowed`: the networks destinations may reach although private (DELIVERY_ALLOW_PRIVATE_NETWORKS);
+ * none when not given.
+ */
+export async function validateProvisioning(
+  db: Kysely<Database>,
+  doc: unknown,
+  allowed: AllowedNetworks = parseAllowedNetworks(undefined),
+): Promise<ProvisioningFile> {
   if (!validateShape(doc)) throw new ProvisioningError(shapeProblems(validateShape.errors ?? []));
   const file = doc as ProvisioningFile;
   const dealers = file.dealers ?? [];
@@ -223,6 +233,19 @@ export async function validateProvisioning(db: Kysely<Database>, doc: unknown): 
   }
 
   problems.push(...(await integrationProblems(db, file, known)));
+  const destinations = file.destinations ?? [];
+  problems.push(
+    ...duplicates(
+      destinations,
+      (d) => d.name,
+      (i) => `destinations[${i}].name`,
+      'destination',
+    ),
+  );
+  destinations.forEach((d, i) => {
+    const checked = destinationSpec(d, allowed);
+    if (!checked.ok) for (const message of checked.problems) problems.push({ path: `destinations[${i}]`, message });
+  });
 
   if (problems.length > 0) throw new ProvisioningError(problems);
   return file;

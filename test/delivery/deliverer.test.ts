@@ -1,120 +1,38 @@
 // The delivery loop against a real receiver (an HTTP server in this process), on both databases:
 // every message arrives, signed (checked with the independent `standardwebhooks` package);
-// failures are retried on the destination's schedule; 410 disables it; 429 honours Retry-After;
-// per-dealer ordering holds under retries; ten failures in a row open the breaker.
+// failures are retried on the destination's schedule, with the same webhook-id, until it runs
+// out (a dead letter); 410 disables the destination; 429 honours Retry-After; a 3xx is a failure
+// and is not followed; what an answer said is kept, its body cut at 16 KB.
+// Faults (timeouts, resets, SSRF, stop): deliverer-faults.test.ts; ordering and the breaker:
+// deliverer-ordering.test.ts.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
+import { describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../../src/core/config.js';
-import { Deliverer } from '../../src/delivery/deliverer.js';
-import { generateSecret } from '../../src/delivery/signature.js';
-import { type DestinationSpec, insertDestination } from '../../src/outbox/destination.repository.js';
-import type { Outbound } from '../../src/outbox/outbound-types.js';
-import { enqueueMessages } from '../../src/outbox/outbox.write.js';
-import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
+import { updateDestination } from '../../src/outbox/destination.repository.js';
+import { testDialects } from '../helpers/databases.js';
 import { waitFor } from '../helpers/suite.js';
+import { nOf, outbound, range, sleep, useHarness } from './receiver.js';
 
-interface Received {
-  readonly id: string;
-  readonly body: string;
-  readonly headers: IncomingMessage['headers'];
-}
-
-/** A receiver whose answer per request is decided by `answer` (default 204). */
-function receiver(): {
-  url: () => string;
-  received: Received[];
-  answer: (req: Received, n: number) => { status: number; headers?: Record<string, string> };
-  server: Server;
-} {
-  const state = {
-    received: [] as Received[],
-    answer: (_req: Received, _n: number): { status: number; headers?: Record<string, string> } => ({ status: 204 }),
-    server: undefined as unknown as Server,
-    url: () => `http://127.0.0.1:${(state.server.address() as AddressInfo).port}/hooks/in`,
-  };
-  state.server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const got = { id: String(req.headers['webhook-id']), body: Buffer.concat(chunks).toString('utf8'), headers: req.headers };
-      state.received.push(got);
-      const { status, headers } = state.answer(got, state.received.filter((r) => r.id === got.id).length);
-      res.writeHead(status, headers ?? {}).end('ok');
-    });
-  });
-  return state;
-}
-
-const DEALERS = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'];
-
-function spec(name: string, url: string, overrides: Partial<DestinationSpec> = {}): DestinationSpec {
-  return {
-    name,
-    url,
-    eventTypes: ['chat_summary.processed', 'lead.created'],
-    dealers: '*',
-    secret: generateSecret(),
-    ordering: 'none',
-    retrySchedule: [0, 0, 0, 0, 0],
-    rateLimit: null,
-    enabled: true,
-    ...overrides,
-  };
-}
-
-const outbound = (i: number, dealer = DEALERS[i % DEALERS.length] as string): Outbound => ({
-  type: 'chat_summary.processed',
-  dealerUuid: dealer,
-  sourceId: `req-${i}`,
-  data: { requestId: `req-${i}`, n: i },
-});
+const POLL_MS = 50;
 
 for (const dialect of testDialects()) {
   describe(`delivery loop [${dialect}]`, () => {
-    let tdb: TestDatabase;
-    const rx = receiver();
-    const deliverers: Deliverer[] = [];
-    const config = loadConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8', DELIVERY_POLL_MS: '50' }).delivery;
-    const start = () => {
-      const d = new Deliverer({ db: tdb.db, config, log: pino({ level: 'silent' }), userAgent: 'dealer-gateway/test' });
-      deliverers.push(d);
-      d.start();
-      return d;
-    };
-    const enqueue = async (items: Outbound[]) => {
-      await tdb.db.kysely.transaction().execute((trx) => enqueueMessages(trx, items, Date.now()));
-    };
-    const statuses = async (destination: string) =>
-      (await tdb.db.kysely.selectFrom('outbox_messages').select(['status']).where('destination', '=', destination).execute()).map(
-        (r) => r.status,
-      );
-
-    before(async () => {
-      tdb = await createTestDatabase(dialect);
-      await new Promise<void>((resolve) => rx.server.listen(0, '127.0.0.1', resolve));
-    });
-    after(async () => {
-      for (const d of deliverers) await d.stop();
-      rx.server.close();
-      await tdb?.destroy();
-    });
+    const h = useHarness(dialect);
+    const statuses = async (destination: string) => (await h.messages(destination)).map((m) => m.status);
 
     test('every message arrives once, signed; the signature verifies with standardwebhooks', async () => {
-      const destination = spec('all', `${rx.url()}?tenant=a`);
-      await insertDestination(tdb.db.kysely, destination, Date.now());
-      const deliverer = start();
-      await enqueue(Array.from({ length: 300 }, (_, i) => outbound(i)));
+      const rx = await h.receiver();
+      const destination = await h.destination('all', rx.url('/hooks/in?tenant=a'));
+      const deliverer = h.start();
+      await h.enqueue(range(300).map((i) => outbound(i)));
       deliverer.wake();
       await waitFor('all delivered', async () => (await statuses('all')).every((s) => s === 'DELIVERED'));
-      const mine = rx.received.filter((r) => JSON.parse(r.body).data.n !== undefined);
-      assert.equal(mine.length, 300);
-      assert.equal(new Set(mine.map((r) => r.id)).size, 300, 'each message once, each with its own webhook-id');
+      assert.equal(rx.received.length, 300);
+      assert.ok(rx.received.every((r) => r.path === '/hooks/in?tenant=a'));
+      assert.equal(new Set(rx.received.map((r) => r.id)).size, 300, 'each message once, each with its own webhook-id');
+      assert.deepEqual(new Set(rx.received.map((r) => nOf(r.body))), new Set(range(300)));
       const verifier = new Webhook(destination.secret);
-      for (const r of mine) {
+      for (const r of rx.received) {
         const verified = verifier.verify(r.body, {
           'webhook-id': String(r.headers['webhook-id']),
           'webhook-timestamp': String(r.headers['webhook-timestamp']),
@@ -123,11 +41,208 @@ for (const dialect of testDialects()) {
         assert.equal(verified.type, 'chat_summary.processed');
         assert.match(verified.timestamp, /^\d{4}-\d{2}-\d{2}T/);
         assert.equal(r.headers['content-type'], 'application/json');
+        assert.equal(r.headers['user-agent'], 'dealer-gateway/test');
       }
-      const attempts = await tdb.db.kysely.selectFrom('delivery_attempts').select(['status_code', 'response_body']).execute();
+      const attempts = await h.attempts('all');
       assert.equal(attempts.length, 300);
-      assert.ok(attempts.every((a) => a.status_code === 204));
-      await deliverer.stop();
+      assert.ok(attempts.every((a) => a.status_code === 204 && a.error === null && a.attempt === 1));
+    });
+
+    test('500 twice then 204: delivered on the third attempt, every attempt logged, the same webhook-id each time', async () => {
+      const rx = await h.receiver((req) => ({ status: req.n <= 2 ? 500 : 204 }));
+      await h.destination('retry-ok', rx.url(), { retrySchedule: [0, 0, 0, 0, 0] });
+      h.start();
+      await h.enqueue(range(6).map((i) => outbound(i)));
+      await waitFor('all delivered', async () => (await statuses('retry-ok')).every((s) => s === 'DELIVERED'));
+      const messages = await h.messages('retry-ok');
+      assert.equal(messages.length, 6);
+      const attempts = await h.attempts('retry-ok');
+      for (const m of messages) {
+        assert.equal(m.status, 'DELIVERED');
+        assert.equal(m.attempts, 3);
+        assert.equal(m.last_error, null);
+        assert.ok(m.delivered_at !== null);
+        assert.equal(m.locked_by, null);
+        const log = attempts.filter((a) => a.message_id === m.id);
+        assert.deepEqual(
+          log.map((a) => [a.attempt, a.status_code, a.error]),
+          [
+            [1, 500, null],
+            [2, 500, null],
+            [3, 204, null],
+          ],
+        );
+        // What the receiver saw of this message: three requests, all with the message's id.
+        const mine = rx.received.filter((r) => nOf(r.body) === nOf(m.payload));
+        assert.equal(mine.length, 3);
+        assert.deepEqual(new Set(mine.map((r) => r.id)), new Set([m.id]));
+        assert.ok(
+          mine.every((r) => r.body === m.payload),
+          'the same bytes on every attempt',
+        );
+      }
+      assert.equal(rx.received.length, 18);
+    });
+
+    test('the schedule runs out: FAILED after its attempts, last_error kept, the message stays (dead letter)', async () => {
+      const rx = await h.receiver(() => ({ status: 500 }));
+      await h.destination('dead', rx.url(), { retrySchedule: [0, 0, 0] });
+      h.start();
+      await h.enqueue(range(4).map((i) => outbound(i)));
+      await waitFor('all failed', async () => (await statuses('dead')).every((s) => s === 'FAILED'));
+      await sleep(POLL_MS * 5);
+      const messages = await h.messages('dead');
+      assert.equal(messages.length, 4, 'dead letters stay in the outbox');
+      for (const m of messages) {
+        assert.equal(m.status, 'FAILED');
+        assert.equal(m.attempts, 3);
+        assert.equal(m.last_error, 'HTTP 500');
+        assert.equal(m.delivered_at, null);
+        assert.equal(m.locked_by, null);
+        assert.equal(m.locked_until, null);
+      }
+      assert.equal(rx.received.length, 12, 'three attempts each, none after the last');
+      const attempts = await h.attempts('dead');
+      assert.equal(attempts.length, 12);
+      assert.ok(attempts.every((a) => a.status_code === 500));
+    });
+
+    test('410 Gone disables the destination; its messages wait, nothing is sent until it is enabled again', async () => {
+      const rx = await h.receiver(() => ({ status: 410 }));
+      const destination = await h.destination('gone', rx.url());
+      h.start();
+      await h.enqueue(range(5).map((i) => outbound(i)));
+      await waitFor('disabled', async () => (await h.destinationRow('gone')).enabled === 0);
+      const row = await h.destinationRow('gone');
+      assert.match(row.disabled_reason ?? '', /410/);
+      await sleep(POLL_MS * 2); // attempts claimed before the 410 was recorded finish
+      const seen = rx.received.length;
+      assert.ok(seen >= 1 && seen <= 5, `${seen} requests`);
+      await sleep(POLL_MS * 8);
+      assert.equal(rx.received.length, seen, 'nothing sent while disabled');
+      const messages = await h.messages('gone');
+      assert.ok(messages.every((m) => m.status === 'PENDING' && m.locked_by === null));
+      assert.ok(messages.some((m) => m.last_error === 'HTTP 410'));
+      const attempts = await h.attempts('gone');
+      assert.equal(attempts.length, seen, 'every request logged');
+      assert.ok(attempts.every((a) => a.status_code === 410));
+      assert.equal(
+        messages.reduce((sum, m) => sum + m.attempts, 0),
+        seen,
+        'attempts counted once each',
+      );
+
+      // Enabled again (a fresh start): the waiting messages go out.
+      rx.answer = () => ({ status: 204 });
+      await updateDestination(h.tdb.db.kysely, row, { ...destination, enabled: true }, Date.now());
+      await waitFor('delivered after enabling', async () => (await statuses('gone')).every((s) => s === 'DELIVERED'));
+      const after = await h.destinationRow('gone');
+      assert.equal(after.enabled, 1);
+      assert.equal(after.disabled_reason, null);
+      assert.equal(after.failure_streak, 0);
+    });
+
+    test('429 with Retry-After: 2 postpones the next attempt by 2 s although the schedule says 0', async () => {
+      const rx = await h.receiver((req) => (req.n === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 204 }));
+      await h.destination('slow-down', rx.url(), { retrySchedule: [0, 0, 0] });
+      h.start();
+      await h.enqueue([outbound(1)]);
+      await waitFor('first attempt recorded', async () => (await h.attempts('slow-down')).length === 1);
+      const [first] = await h.attempts('slow-down');
+      const [waiting] = await h.messages('slow-down');
+      assert.equal(first?.status_code, 429);
+      assert.equal(waiting?.status, 'PENDING');
+      assert.equal(waiting?.last_error, 'HTTP 429');
+      const wait = (waiting?.next_attempt_at ?? 0) - (first?.at ?? 0);
+      assert.ok(wait >= 2000 && wait < 3000, `next attempt ${wait} ms after the first`);
+      await waitFor('delivered', async () => (await statuses('slow-down'))[0] === 'DELIVERED');
+      const [done] = await h.messages('slow-down');
+      assert.equal(done?.attempts, 2);
+      assert.deepEqual(
+        (await h.attempts('slow-down')).map((a) => a.status_code),
+        [429, 204],
+      );
+      assert.equal(rx.received.length, 2);
+      const gap = (rx.received[1]?.at ?? 0) - (rx.received[0]?.at ?? 0);
+      assert.ok(gap >= 1900, `the second request came ${gap} ms after the first`);
+    });
+
+    test('a 3xx is a failure and is not followed', async () => {
+      const redirects = [301, 302, 303, 307, 308];
+      const rx = await h.receiver((req) => {
+        if (req.path !== '/hooks/in') return { status: 204 };
+        const status = redirects[req.n - 1];
+        return status === undefined ? { status: 204 } : { status, headers: { location: rx.url('/hooks/moved') } };
+      });
+      await h.destination('moved', rx.url(), { retrySchedule: [0, 0, 0, 0, 0, 0] });
+      h.start();
+      await h.enqueue([outbound(1)]);
+      await waitFor('delivered', async () => (await statuses('moved'))[0] === 'DELIVERED');
+      const attempts = await h.attempts('moved');
+      assert.deepEqual(
+        attempts.map((a) => a.status_code),
+        [...redirects, 204],
+      );
+      assert.ok(attempts.slice(0, -1).every((a) => JSON.parse(a.response_headers ?? '{}').location === rx.url('/hooks/moved')));
+      const [message] = await h.messages('moved');
+      assert.equal(message?.attempts, 6);
+      assert.equal(rx.received.filter((r) => r.path === '/hooks/moved').length, 0, 'the Location is never requested');
+      assert.equal(rx.received.length, 6);
+    });
+
+    test('a 3xx as the last attempt leaves a dead letter with last_error HTTP 302', async () => {
+      const rx = await h.receiver((req) =>
+        req.path === '/hooks/in' ? { status: 302, headers: { location: rx.url('/hooks/moved') } } : { status: 204 },
+      );
+      await h.destination('moved-dead', rx.url(), { retrySchedule: [0] });
+      h.start();
+      await h.enqueue([outbound(1)]);
+      await waitFor('failed', async () => (await statuses('moved-dead'))[0] === 'FAILED');
+      const [message] = await h.messages('moved-dead');
+      assert.equal(message?.last_error, 'HTTP 302');
+      assert.equal(message?.attempts, 1);
+      assert.deepEqual(
+        rx.received.map((r) => r.path),
+        ['/hooks/in'],
+      );
+    });
+
+    test('the answer is kept: status, headers, at most 16 KB of its body', async () => {
+      const ascii = 'abcdefghij'.repeat(10 * 1024); // 100 KB
+      const euros = '€'.repeat(34 * 1024); // 3 bytes each: 102 KB, and 16 KB is not a whole number of them
+      const bodies: Record<number, string | Buffer> = {
+        1: ascii,
+        2: euros,
+        3: Buffer.concat([Buffer.from('{"ok":true}'), Buffer.alloc(4, 0), Buffer.from([0xff, 0xfe]), Buffer.from('end')]),
+        4: Buffer.alloc(2 * 1024 * 1024, 'x'), // beyond what a sender reads at all (1 MB)
+      };
+      const rx = await h.receiver((req) => {
+        const n = nOf(req.body);
+        return { status: 200, headers: { 'x-receiver': `kept-${n}`, 'content-type': 'text/plain' }, body: bodies[n] ?? '' };
+      });
+      await h.destination('answers', rx.url());
+      h.start();
+      await h.enqueue([1, 2, 3, 4].map((i) => outbound(i)));
+      await waitFor('all delivered', async () => (await statuses('answers')).every((s) => s === 'DELIVERED'));
+      const messages = await h.messages('answers');
+      const attempts = await h.attempts('answers');
+      assert.equal(attempts.length, 4, 'one attempt each: 200 with any body is a delivery');
+      const byN = new Map(attempts.map((a) => [nOf(messages.find((m) => m.id === a.message_id)?.payload ?? '{}'), a]));
+      for (const [n, a] of byN) {
+        assert.equal(a.status_code, 200);
+        assert.ok(
+          Buffer.byteLength(a.response_body ?? '', 'utf8') <= 16 * 1024,
+          `body ${n}: ${Buffer.byteLength(a.response_body ?? '')} bytes`,
+        );
+        const headers = JSON.parse(a.response_headers ?? '{}') as Record<string, string>;
+        assert.equal(headers['x-receiver'], `kept-${n}`);
+        assert.equal(headers['content-type'], 'text/plain');
+      }
+      assert.equal(byN.get(1)?.response_body, ascii.slice(0, 16 * 1024));
+      assert.equal(byN.get(2)?.response_body, '€'.repeat(Math.floor((16 * 1024) / 3)), 'cut at a character boundary');
+      // NUL (which PostgreSQL's text cannot hold) and invalid bytes: U+FFFD, the rest as it was.
+      assert.equal(byN.get(3)?.response_body, `{"ok":true}${'\uFFFD'.repeat(6)}end`);
+      assert.equal(byN.get(4)?.response_body, 'x'.repeat(16 * 1024));
     });
   });
 }
