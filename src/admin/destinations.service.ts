@@ -105,8 +105,13 @@ export async function getDestinationView(db: Kysely<Database>, name: string, now
 }
 
 /** The operator's input as a spec to store, or a 400 listing what is wrong with it. */
-function specOrRefuse(input: DestinationInput, config: DeliveryConfig, keepSecret?: string) {
-  const checked = destinationSpec(input, parseAllowedNetworks(config.allowPrivateNetworks.join(',')), keepSecret);
+function specOrRefuse(input: DestinationInput, config: DeliveryConfig, before?: DestinationRow) {
+  const checked = destinationSpec(
+    input,
+    parseAllowedNetworks(config.allowPrivateNetworks.join(',')),
+    before?.secret,
+    before && before.enabled === 1,
+  );
   if (!checked.ok) throw new AppError('VALIDATION_FAILED', checked.problems.join('; '));
   return checked.spec;
 }
@@ -141,7 +146,7 @@ export async function replaceDestination(
 ): Promise<DestinationView> {
   await db.transaction().execute(async (trx) => {
     const before = await mustFind(trx, name);
-    const spec = specOrRefuse({ ...input, name }, config, before.secret);
+    const spec = specOrRefuse({ ...input, name }, config, before);
     const after = await updateDestination(trx, before, spec, now);
     await recordAudit(
       trx,

@@ -49,6 +49,22 @@ export async function tryRetentionLock(trx: Kysely<Database>, dialect: Dialect):
   return rows[0]?.ok === true;
 }
 
+/**
+ * Serialises, until `trx` ends, the transactions that lock any of the same `keys`. PostgreSQL:
+ * one transaction-level advisory lock per key, taken in sorted order (two transactions wanting
+ * overlapping keys cannot deadlock on them). The outbox takes one per destination and dealer
+ * before it inserts per-dealer messages: the second transaction waits for the first to commit,
+ * so its messages' sequence numbers come after — sequence order is commit order for each dealer.
+ * SQLite commits one transaction at a time already.
+ */
+export async function lockKeysForTransaction(trx: Kysely<Database>, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0 || dialectOfKysely(trx) !== 'postgres') return;
+  const sorted = [...new Set(keys)].sort();
+  await sql`SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM (SELECT unnest(${sorted}::text[]) AS k ORDER BY 1) AS ordered`.execute(
+    trx,
+  );
+}
+
 interface DriverError {
   code?: unknown;
 }

@@ -33,6 +33,8 @@ export interface DelivererOptions {
  * still holds it, short enough that the messages of a sender that died are sent again soon.
  */
 const LEASE_PER_TIMEOUT = 2;
+/** At stop, sends in flight get this long to finish: well inside SHUTDOWN_TIMEOUT_MS's default 10 s. */
+const STOP_GRACE_MS = 3_000;
 
 export class Deliverer {
   readonly workerId = `delivery-${randomUUID()}`;
@@ -94,11 +96,16 @@ export class Deliverer {
     this.wake();
   }
 
-  /** Stops claiming, aborts sends in flight and gives their messages back (no attempt counted). */
+  /**
+   * Stops claiming; lets sends in flight finish for up to STOP_GRACE_MS (a restart should not send
+   * them twice), then aborts the rest and gives their messages back (no attempt counted).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.claiming;
+    const graceEnds = Date.now() + Math.min(STOP_GRACE_MS, this.options.config.timeoutMs);
+    while (this.total > 0 && Date.now() < graceEnds) await new Promise((resolve) => setTimeout(resolve, 5));
     const unfinished = [...this.sending.keys()];
     this.abort.abort();
     while (this.total > 0) await new Promise((resolve) => setTimeout(resolve, 5));

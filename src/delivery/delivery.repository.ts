@@ -40,9 +40,13 @@ const halfOpen = (d: DestinationRow) => d.failure_streak >= BREAKER_THRESHOLD;
  */
 export async function claimMessages(trx: Kysely<Database>, dialect: Dialect, options: ClaimOptions): Promise<Claimed[]> {
   const { now, limit } = options;
+  // Destinations with every place taken here are left out of the window: a slow one with a big
+  // backlog must not fill the candidates and hold the others back.
+  const full = [...options.inFlight].filter(([, n]) => n >= options.perDestination).map(([name]) => name);
+  let query = trx.selectFrom('outbox_messages as m');
+  if (full.length > 0) query = query.where('m.destination', 'not in', full);
   const candidates = await skipLockedRows(
-    trx
-      .selectFrom('outbox_messages as m')
+    query
       .innerJoin('destinations as d', 'd.name', 'm.destination')
       .select(['m.seq', 'm.destination'])
       .where('m.status', '=', 'PENDING')

@@ -42,7 +42,8 @@ export const DESTINATION_WRITABLE_PROPERTIES = {
     minItems: 1,
     maxItems: 20,
     items: { type: 'integer', minimum: 0, maximum: 604_800 },
-    description: "Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule.",
+    description:
+      'Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule.',
   },
   rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10_000, description: 'Requests per second at most.' },
   enabled: { type: 'boolean' },
@@ -71,6 +72,8 @@ export function destinationSpec(
   input: DestinationInput,
   allowed: AllowedNetworks,
   keepSecret?: string,
+  /** An existing destination's state: `enabled` omitted keeps it (a disabled one stays disabled). */
+  keepEnabled?: boolean,
 ): { ok: true; spec: DestinationSpec } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const url = checkUrl(input.url, allowed);
@@ -92,7 +95,7 @@ export function destinationSpec(
       ordering: input.ordering ?? 'none',
       retrySchedule: input.retrySchedule ?? null,
       rateLimit: input.rateLimit ?? null,
-      enabled: input.enabled ?? true,
+      enabled: input.enabled ?? keepEnabled ?? true,
     },
   };
 }

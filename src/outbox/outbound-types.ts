@@ -22,8 +22,8 @@ const errorList = {
   type: 'array',
   items: {
     type: 'object',
-    required: ['errorCode', 'errorDescription'],
-    properties: { errorCode: { type: 'string' }, errorDescription: { type: 'string' } },
+    required: ['errorCode', 'errorMessage'],
+    properties: { errorCode: { type: 'string' }, errorMessage: { type: 'string' } },
   },
 } as const;
 

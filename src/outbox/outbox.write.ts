@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { inChunks } from '../db/chunks.js';
+import { lockKeysForTransaction } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import { type Destination, listDestinations } from './destination.repository.js';
 import type { Outbound } from './outbound-types.js';
@@ -53,6 +54,13 @@ export async function enqueueMessages(trx: Kysely<Database>, outbounds: readonly
       next_attempt_at: now,
     }));
   });
+  // Per-dealer destinations: messages of one dealer get their sequence numbers in commit order,
+  // also when several processes commit outcomes at once (PostgreSQL; dialect.ts).
+  const perDealer = new Set(destinations.filter((d) => d.ordering === 'per-dealer').map((d) => d.name));
+  await lockKeysForTransaction(
+    trx,
+    rows.filter((row) => perDealer.has(row.destination)).map((row) => `outbox|${row.destination}|${row.ordering_key}`),
+  );
   // 11 bound values per row: a chunk of 1000 stays under SQLite's limit of 32 766.
   for (const chunk of inChunks(rows)) await trx.insertInto('outbox_messages').values(chunk).execute();
   enqueued.count += rows.length;

@@ -372,7 +372,7 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
     const generatedSecrets: Record<string, string> = {};
     for (const input of file.destinations ?? []) {
       const before = await findDestinationRow(trx, input.name);
-      const checked = destinationSpec(input, allowed, before?.secret);
+      const checked = destinationSpec(input, allowed, before?.secret, before === undefined ? undefined : before.enabled === 1);
       if (!checked.ok) throw new Error(`destination ${input.name} passed validation but not its spec`);
       const spec = checked.spec;
       if (before === undefined) {

@@ -883,7 +883,7 @@ export interface components {
                 eventType: string;
                 errors: {
                     errorCode: string;
-                    errorDescription: string;
+                    errorMessage: string;
                 }[];
             };
         };
@@ -17076,7 +17076,7 @@ export interface operations {
                              * @enum {string}
                              */
                             ordering: "none" | "per-dealer";
-                            /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                            /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                             retrySchedule: number[] | null;
                             /** @description Requests per second at most. */
                             rateLimit: number | null;
@@ -17364,12 +17364,12 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per-dealer";
-                    /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                    /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                     retrySchedule?: number[] | null;
                     /** @description Requests per second at most. */
                     rateLimit?: number | null;
                     enabled?: boolean;
-                    /** @description whsec_ + base64 of 24–64 random bytes; generated when omitted. Shown once, in this answer. */
+                    /** @description whsec_ + base64 of 24–64 random bytes; generated when omitted and shown once. */
                     secret?: string;
                 };
             };
@@ -17433,7 +17433,7 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering: "none" | "per-dealer";
-                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                         retrySchedule: number[] | null;
                         /** @description Requests per second at most. */
                         rateLimit: number | null;
@@ -17888,7 +17888,7 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering: "none" | "per-dealer";
-                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                         retrySchedule: number[] | null;
                         /** @description Requests per second at most. */
                         rateLimit: number | null;
@@ -18206,7 +18206,7 @@ export interface operations {
                      * @enum {string}
                      */
                     ordering?: "none" | "per-dealer";
-                    /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                    /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                     retrySchedule?: number[] | null;
                     /** @description Requests per second at most. */
                     rateLimit?: number | null;
@@ -18272,7 +18272,7 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering: "none" | "per-dealer";
-                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                         retrySchedule: number[] | null;
                         /** @description Requests per second at most. */
                         rateLimit: number | null;
@@ -19007,7 +19007,7 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering: "none" | "per-dealer";
-                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                         retrySchedule: number[] | null;
                         /** @description Requests per second at most. */
                         rateLimit: number | null;
@@ -19461,7 +19461,7 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering: "none" | "per-dealer";
-                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                         retrySchedule: number[] | null;
                         /** @description Requests per second at most. */
                         rateLimit: number | null;
@@ -19923,7 +19923,7 @@ export interface operations {
                          * @enum {string}
                          */
                         ordering: "none" | "per-dealer";
-                        /** @description Delays in seconds before each attempt (the first entry is the first attempt's). Null: the default schedule. */
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
                         retrySchedule: number[] | null;
                         /** @description Requests per second at most. */
                         rateLimit: number | null;

@@ -61,6 +61,7 @@ export const admin = {
   get: (path, options) => request('GET', `/admin/v1${path}`, undefined, options),
   post: (path, body, options) => request('POST', `/admin/v1${path}`, body ?? {}, options),
   patch: (path, body, options) => request('PATCH', `/admin/v1${path}`, body, options),
+  delete: (path, options) => request('DELETE', `/admin/v1${path}`, undefined, options),
 };
 
 /** A query string of the non-empty entries of `params` (with the leading ?), or ''. */

@@ -1,14 +1,18 @@
 // The console's shell: checks the session, shows the sign-in page or the page the hash names
-// (#/overview, #/events?status=REJECTED, #/events/<requestId>, #/integrations, #/dealers), and
+// (#/overview, #/events?status=REJECTED, #/events/<requestId>, #/integrations, #/dealers,
+// #/deliveries, #/deliveries/messages?status=FAILED, #/deliveries/messages/<id>), and
 // gives each page an AbortSignal that fires when the operator leaves it, which stops its
 // requests and its polling.
 import { request, whenSignedOut } from './api.js';
 import { h, notice, replace } from './dom.js';
 import { clockTime } from './format.js';
 import * as dealers from './pages/dealers.js';
+import * as deliveries from './pages/deliveries.js';
 import * as eventDetail from './pages/event-detail.js';
 import * as events from './pages/events.js';
 import * as integrations from './pages/integrations.js';
+import * as messageDetail from './pages/message-detail.js';
+import * as messages from './pages/messages.js';
 import * as overview from './pages/overview.js';
 import * as signIn from './pages/sign-in.js';
 
@@ -18,6 +22,9 @@ const ROUTES = [
   { pattern: /^\/events\/([^/?]+)$/, section: 'events', page: eventDetail },
   { pattern: /^\/integrations$/, section: 'integrations', page: integrations },
   { pattern: /^\/dealers$/, section: 'dealers', page: dealers },
+  { pattern: /^\/deliveries$/, section: 'deliveries', page: deliveries },
+  { pattern: /^\/deliveries\/messages$/, section: 'deliveries', page: messages },
+  { pattern: /^\/deliveries\/messages\/([^/?]+)$/, section: 'deliveries', page: messageDetail },
 ];
 
 const view = document.getElementById('view');

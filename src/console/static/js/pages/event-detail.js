@@ -1,7 +1,8 @@
 // One event: its facts, errors and warnings, the raw body beside the canonical record (the lines
-// of the fields an error names highlighted), its timeline of attempts, and "Replay". While the
+// of the fields an error names highlighted), its timeline of attempts, a link to the messages its
+// outcome was delivered as (#/deliveries/messages?source=<requestId>), and "Replay". While the
 // event waits in RECEIVED (after a replay, say) the page refreshes itself every 2 s.
-import { admin, segment } from '../api.js';
+import { admin, query, segment } from '../api.js';
 import { badge, h, notice, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { fieldsNamed, jsonView } from '../json-view.js';
@@ -35,6 +36,10 @@ function facts(event) {
     ['Attempts', String(event.attempts)],
     ['Dealer', event.dealerUuid ?? '—'],
     ['Idempotency key', event.idempotencyKey ?? '—'],
+    [
+      'Deliveries',
+      h('a', { id: 'event-messages', href: `#/deliveries/messages${query({ source: event.requestId })}` }, 'Messages sent for this event'),
+    ],
   ];
   return h(
     'dl',

@@ -1,0 +1,156 @@
+// One outbox message (#/deliveries/messages/<id>): its facts, the envelope as sent (pretty JSON,
+// as text), and its attempt log — each attempt's time, duration, the receiver's status or why
+// there was none, and the receiver's headers and body, as text: a receiver answering markup shows
+// the markup. A FAILED message has "Retry"; while the message is PENDING the page reads it again
+// every 2 s, so a retry is seen through to DELIVERED or FAILED.
+import { admin, query, segment } from '../api.js';
+import { httpBadge, sourceOf } from '../delivery.js';
+import { badge, h, notice, replace } from '../dom.js';
+import { count, dateTime } from '../format.js';
+import { jsonView } from '../json-view.js';
+import { LAST_MESSAGES_KEY } from './messages.js';
+
+const REFRESH_MS = 2000;
+
+function facts(message) {
+  const entries = [
+    ['Destination', h('a', { href: `#/deliveries/messages${query({ destination: message.destination })}` }, message.destination)],
+    ['Type', h('span', { class: 'mono' }, message.type)],
+    ['Dealer', message.dealerUuid ?? '—'],
+    ['Source', sourceOf(message)],
+    ['Created', dateTime(message.createdAt)],
+    ['Attempts', String(message.attempts)],
+    ['Next attempt', dateTime(message.nextAttemptAt)],
+    ['Delivered', dateTime(message.deliveredAt)],
+  ];
+  return h(
+    'dl',
+    { class: 'facts panel' },
+    entries.map(([term, value]) => h('div', {}, h('dt', {}, term), h('dd', {}, value))),
+  );
+}
+
+/** Text in a scrolling block, or a muted dash when there is none. */
+function textBlock(text, cls) {
+  if (text === null || text === undefined || text === '') return h('span', { class: 'muted' }, '—');
+  return h('pre', { class: ['text-block', cls] }, text);
+}
+
+function headersText(headers) {
+  if (!headers) return null;
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  return lines.length === 0 ? null : lines.join('\n');
+}
+
+function attemptLog(entries) {
+  if (entries.length === 0) return h('div', { class: 'empty panel', id: 'attempt-log' }, 'No attempt yet.');
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data', id: 'attempt-log' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['#', 'At', 'Duration', 'Result', 'Response headers', 'Response body'].map((t) => h('th', {}, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        entries.map((a) =>
+          h(
+            'tr',
+            { dataset: { attempt: String(a.attempt), statusCode: a.statusCode === null ? '' : String(a.statusCode) } },
+            h('td', {}, String(a.attempt)),
+            h('td', { class: 'nowrap' }, dateTime(a.at)),
+            h('td', { class: 'nowrap' }, `${count(a.durationMs)} ms`),
+            h(
+              'td',
+              { class: 'result' },
+              a.statusCode === null ? null : httpBadge(a.statusCode),
+              a.error ? h('div', { class: 'small error-text' }, a.error) : null,
+            ),
+            h('td', { class: 'headers' }, textBlock(headersText(a.responseHeaders), 'headers')),
+            h('td', { class: 'body' }, textBlock(a.responseBody, 'body')),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export async function render(ctx) {
+  const { signal } = ctx;
+  const id = decodeURIComponent(ctx.match[1]);
+  const back = sessionStorage.getItem(LAST_MESSAGES_KEY);
+  const feedback = h('div');
+  let timer = null;
+  signal.addEventListener('abort', () => clearTimeout(timer));
+
+  const load = () => admin.get(`/messages/${segment(id)}`, { signal });
+
+  const retry = h('button', { type: 'button', class: 'button', id: 'retry-message' }, 'Retry');
+  retry.addEventListener('click', async () => {
+    retry.disabled = true;
+    try {
+      show(await admin.post(`/messages/${segment(id)}/retry`, {}, { signal }));
+      replace(feedback, notice('ok', 'Sent again: the message is PENDING, on a fresh schedule; this page follows it.'));
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      replace(feedback, notice('error', `Retry refused: ${err.message}`));
+    } finally {
+      retry.disabled = false;
+    }
+  });
+
+  const content = h('div');
+  function show(message) {
+    retry.hidden = message.status !== 'FAILED';
+    replace(
+      content,
+      h('div', { class: 'title-row' }, h('h1', {}, 'Message'), h('code', { id: 'message-id' }, message.id), badge(message.status), retry),
+      feedback,
+      message.lastError && message.status !== 'DELIVERED'
+        ? notice(message.status === 'FAILED' ? 'error' : 'warn', h('strong', {}, 'Last error: '), message.lastError)
+        : null,
+      facts(message),
+      h('h2', {}, 'Attempts'),
+      attemptLog(message.attemptLog),
+      h('h2', {}, 'Envelope, as sent'),
+      h('section', { id: 'envelope' }, jsonView(message.payload)),
+    );
+    clearTimeout(timer);
+    if (message.status === 'PENDING') {
+      timer = setTimeout(async () => {
+        try {
+          show(await load());
+        } catch (err) {
+          if (err.name !== 'AbortError') replace(feedback, notice('error', `Refreshing failed: ${err.message}`));
+        }
+      }, REFRESH_MS);
+    }
+  }
+
+  let message;
+  try {
+    message = await load();
+  } catch (err) {
+    if (err.routeMissing) {
+      ctx.mount(h('h1', {}, 'Message'), notice('warn', 'This server has no delivery routes (GET /admin/v1/messages/…).'));
+      return;
+    }
+    if (err.status !== 404 && err.status !== 400) throw err;
+    ctx.mount(h('h1', {}, 'Message'), notice('error', `No message ${id}.`));
+    return;
+  }
+  ctx.mount(
+    h('a', { class: 'back', href: back?.startsWith('#/deliveries/messages') ? back : '#/deliveries/messages' }, '← Messages'),
+    content,
+  );
+  show(message);
+}
