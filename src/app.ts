@@ -155,6 +155,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       countBatch: metrics.pipeline.countBatch,
       countCommit: metrics.pipeline.countCommit,
       applyStats: metrics.pipeline.apply,
+      countDelivery: metrics.pipeline.countDelivery,
+      countHealth: metrics.pipeline.countHealth,
       followWorker: (worker) => metrics.heartbeat.follow(worker),
     },
   });

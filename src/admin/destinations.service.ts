@@ -7,7 +7,7 @@ import type { DeliveryConfig } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import { isUniqueViolation } from '../db/dialect.js';
 import type { Database, DestinationRow, OutboxMessageRow } from '../db/schema.js';
-import { BREAKER_THRESHOLD } from '../delivery/delivery.repository.js';
+import { destinationState } from '../delivery/delivery.repository.js';
 import { type DestinationInput, destinationSpec } from '../delivery/destination.rules.js';
 import { generateSecret, isValidSecret } from '../delivery/signature.js';
 import { parseAllowedNetworks } from '../delivery/ssrf.js';
@@ -21,6 +21,7 @@ import {
   updateDestination,
 } from '../outbox/destination.repository.js';
 import { isOutboundType, type OutboundType } from '../outbox/outbound-types.js';
+import { type Backlog, backlogs } from '../outbox/outbox.read.js';
 import { envelope, newMessageId } from '../outbox/outbox.write.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -38,40 +39,8 @@ interface Health {
 
 export type DestinationView = Destination & { readonly health: Health };
 
-interface Backlog {
-  waiting: number;
-  failed: number;
-  oldestWaiting: number | null;
-}
-
-async function backlogs(db: Kysely<Database>, names?: readonly string[]): Promise<Map<string, Backlog>> {
-  let query = db
-    .selectFrom('outbox_messages')
-    .select(['destination', 'status', (eb) => eb.fn.countAll<string>().as('n'), (eb) => eb.fn.min('created_at').as('oldest')])
-    .where('status', 'in', ['PENDING', 'FAILED'])
-    .groupBy(['destination', 'status']);
-  if (names) query = query.where('destination', 'in', names);
-  const found = new Map<string, Backlog>();
-  for (const row of await query.execute()) {
-    const b = found.get(row.destination) ?? { waiting: 0, failed: 0, oldestWaiting: null };
-    if (row.status === 'PENDING') {
-      b.waiting = Number(row.n);
-      b.oldestWaiting = row.oldest === null ? null : Number(row.oldest);
-    } else b.failed = Number(row.n);
-    found.set(row.destination, b);
-  }
-  return found;
-}
-
 function viewOf(row: DestinationRow, backlog: Backlog | undefined, now: number): DestinationView {
-  const state =
-    row.enabled === 0
-      ? 'disabled'
-      : row.failure_streak >= BREAKER_THRESHOLD && row.breaker_open_until !== null && row.breaker_open_until > now
-        ? 'breaker-open'
-        : row.failure_streak > 0
-          ? 'failing'
-          : 'healthy';
+  const state = destinationState(row, now);
   return {
     ...destinationFromRow(row),
     health: {

@@ -11,7 +11,14 @@ import type { DeliveryConfig } from '../core/config.js';
 import type { Db, Transact } from '../db/connect.js';
 import { ownTransaction } from '../db/connect.js';
 import { enqueued } from '../outbox/outbox.write.js';
-import { type AttemptRecord, claimMessages, type HealthChange, recordAttempts, releaseMessages } from './delivery.repository.js';
+import {
+  type AttemptRecord,
+  claimMessages,
+  type HealthChange,
+  type RecordedAttempt,
+  recordAttempts,
+  releaseMessages,
+} from './delivery.repository.js';
 import { HttpSender } from './sender.js';
 import { parseAllowedNetworks } from './ssrf.js';
 
@@ -22,8 +29,8 @@ export interface DelivererOptions {
   readonly userAgent: string;
   /** The storage thread's group commit (SQLite: claims and records ride the gate's commits). */
   readonly transact?: Transact;
-  /** After each attempt is recorded (metrics). */
-  readonly onAttempt?: (record: AttemptRecord) => void;
+  /** After attempts are recorded, with what each led to (metrics). */
+  readonly onRecorded?: (recorded: readonly RecordedAttempt[]) => void;
   readonly onHealthChange?: (change: HealthChange) => void;
   readonly clock?: () => number;
 }
@@ -166,10 +173,10 @@ export class Deliverer {
     const records = this.finished.splice(0);
     if (records.length === 0) return;
     const now = this.clock();
-    const changes = await this.transact((trx) =>
+    const { recorded, changes } = await this.transact((trx) =>
       recordAttempts(trx, records, this.workerId, { now, disableAfterMs: this.options.config.disableAfterDays * 86_400_000 }),
     );
-    for (const record of records) this.options.onAttempt?.(record);
+    this.options.onRecorded?.(recorded);
     for (const change of changes) {
       this.options.log.warn(
         { destination: change.destination, change: change.change, reason: change.reason },

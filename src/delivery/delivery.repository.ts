@@ -31,6 +31,15 @@ export interface Claimed {
 
 const halfOpen = (d: DestinationRow) => d.failure_streak >= BREAKER_THRESHOLD;
 
+export type DestinationState = 'healthy' | 'failing' | 'breaker-open' | 'disabled';
+
+/** A destination's health as operators see it (admin API, console, metrics). */
+export function destinationState(d: DestinationRow, now: number): DestinationState {
+  if (d.enabled === 0) return 'disabled';
+  if (halfOpen(d) && d.breaker_open_until !== null && d.breaker_open_until > now) return 'breaker-open';
+  return d.failure_streak > 0 ? 'failing' : 'healthy';
+}
+
 /**
  * Leases up to `limit` due messages. A candidate is PENDING, due, not leased by a live sender,
  * of an enabled destination whose breaker is not open, and — for `per-dealer` destinations — the
@@ -124,6 +133,15 @@ export interface AttemptRecord {
   readonly retryAfterMs?: number;
 }
 
+/** What an attempt led to: delivered, another attempt scheduled, a dead letter, or held (410: its destination disabled). */
+type AttemptOutcome = 'delivered' | 'retry' | 'dead' | 'held';
+
+/** An attempt as recorded, for the sender's counters. */
+export interface RecordedAttempt {
+  readonly record: AttemptRecord;
+  readonly outcome: AttemptOutcome;
+}
+
 /** A destination's health changed: logged once and counted by the caller. */
 export interface HealthChange {
   readonly destination: string;
@@ -143,8 +161,8 @@ export async function recordAttempts(
   finished: readonly AttemptRecord[],
   workerId: string,
   options: { readonly now: number; readonly disableAfterMs: number; readonly random?: () => number },
-): Promise<HealthChange[]> {
-  if (finished.length === 0) return [];
+): Promise<{ readonly recorded: RecordedAttempt[]; readonly changes: HealthChange[] }> {
+  if (finished.length === 0) return { recorded: [], changes: [] };
   const { now } = options;
   const names = [...new Set(finished.map((r) => r.message.destination))];
   // Locked (PostgreSQL), in name order: two senders recording for one destination take turns, so
@@ -155,7 +173,7 @@ export async function recordAttempts(
   // A destination deleted since the claim took its messages and their attempts with it (ON
   // DELETE CASCADE): nothing is left to record, and inserting their attempts would fail the batch.
   const records = finished.filter((r) => destinations.has(r.message.destination));
-  if (records.length === 0) return [];
+  if (records.length === 0) return { recorded: [], changes: [] };
   await trx
     .insertInto('delivery_attempts')
     .values(
@@ -171,9 +189,14 @@ export async function recordAttempts(
       })),
     )
     .execute();
+  const recorded: RecordedAttempt[] = [];
   for (const r of records) {
     const destination = destinations.get(r.message.destination);
     const next = nextState(r, destination, now, options.random);
+    recorded.push({
+      record: r,
+      outcome: next.status === 'DELIVERED' ? 'delivered' : next.status === 'FAILED' ? 'dead' : r.verdict === 'gone' ? 'held' : 'retry',
+    });
     await trx
       .updateTable('outbox_messages')
       .set({ ...next, locked_by: null, locked_until: null })
@@ -186,7 +209,7 @@ export async function recordAttempts(
     const own = records.filter((r) => r.message.destination === destination.name);
     changes.push(...(await updateHealth(trx, destination, own, now, options.disableAfterMs)));
   }
-  return changes;
+  return { recorded, changes };
 }
 
 function nextState(r: AttemptRecord, destination: DestinationRow | undefined, now: number, random?: () => number) {

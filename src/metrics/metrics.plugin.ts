@@ -7,10 +7,12 @@ import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Database } from '../db/schema.js';
+import { destinationState } from '../delivery/delivery.repository.js';
 import { readBacklog } from '../eventlog/backlog.js';
 import { plainErrors } from '../http/error-schemas.js';
+import { backlogs } from '../outbox/outbox.read.js';
 import { stuckAfterMs, WorkerHeartbeat } from './heartbeat.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type DestinationReading } from './metrics.js';
 import { PipelineMetrics } from './pipeline-metrics.js';
 import { RequestMetrics } from './request-metrics.js';
 
@@ -31,10 +33,32 @@ declare module 'fastify' {
 }
 
 /** The app's metrics; `db` is the request thread's read connection (the backlog is read on it at scrape time). */
+/** Each destination's state and backlog, for the delivery gauges. */
+async function readDestinations(db: Kysely<Database>): Promise<DestinationReading[]> {
+  const rows = await db.selectFrom('destinations').selectAll().execute();
+  if (rows.length === 0) return [];
+  const waiting = await backlogs(db);
+  const now = Date.now();
+  return rows.map((row) => {
+    const b = waiting.get(row.name);
+    return {
+      name: row.name,
+      state: destinationState(row, now),
+      waiting: b?.waiting ?? 0,
+      failed: b?.failed ?? 0,
+      oldestWaiting: b?.oldestWaiting ?? null,
+    };
+  });
+}
+
 export function createAppMetrics(config: Config, db: Kysely<Database>, log: FastifyBaseLogger): AppMetrics {
   const heartbeat = new WorkerHeartbeat(config.workerEnabled, stuckAfterMs(config.worker));
   const metrics = createMetrics(
-    { backlog: () => readBacklog(db), ...(heartbeat.enabled ? { heartbeatAgeSeconds: () => heartbeat.ageMs() / 1000 } : {}) },
+    {
+      backlog: () => readBacklog(db),
+      destinations: () => readDestinations(db),
+      ...(heartbeat.enabled ? { heartbeatAgeSeconds: () => heartbeat.ageMs() / 1000 } : {}),
+    },
     log,
   );
   return {

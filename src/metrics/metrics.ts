@@ -13,7 +13,19 @@ export interface ScrapeSources {
   backlog(): Promise<Backlog>;
   /** Seconds since the in-process worker's last heartbeat; absent when no worker runs here. */
   readonly heartbeatAgeSeconds?: () => number;
+  /** Each destination's state and what waits for it (a query). */
+  destinations(): Promise<readonly DestinationReading[]>;
 }
+
+export interface DestinationReading {
+  readonly name: string;
+  readonly state: string;
+  readonly waiting: number;
+  readonly failed: number;
+  readonly oldestWaiting: number | null;
+}
+
+const DESTINATION_STATES = ['healthy', 'failing', 'breaker-open', 'disabled'] as const;
 
 export type MetricSet = ReturnType<typeof createMetrics>;
 
@@ -33,6 +45,19 @@ export function createMetrics(sources: ScrapeSources, log: FastifyBaseLogger) {
       })
       .finally(() => {
         reading = undefined;
+      }));
+
+  // The destination gauges share one query per scrape, like the backlog's.
+  let readingDestinations: Promise<readonly DestinationReading[] | undefined> | undefined;
+  const destinations = () =>
+    (readingDestinations ??= sources
+      .destinations()
+      .catch((err: unknown) => {
+        log.warn({ err }, 'metrics: the destinations could not be read');
+        return undefined;
+      })
+      .finally(() => {
+        readingDestinations = undefined;
       }));
 
   collectDefaultMetrics({ register: registry });
@@ -111,6 +136,82 @@ export function createMetrics(sources: ScrapeSources, log: FastifyBaseLogger) {
       help: 'Answers to lead saves by outcome: created, updated, or rejected with its error code.',
       labelNames: ['subscriber', 'outcome', 'code'] as const,
       registers,
+    }),
+    deliveryCreated: new Counter({
+      name: `${PREFIX}delivery_messages_created_total`,
+      help: "Messages written to the outbox (in their outcome's commit) by this process, by destination and type.",
+      labelNames: ['destination', 'type'] as const,
+      registers,
+    }),
+    deliveryAttempts: new Counter({
+      name: `${PREFIX}delivery_attempts_total`,
+      help: 'Attempts this process made to send a message, by what they led to: delivered, retry (another attempt scheduled), dead (the schedule was used up: FAILED), held (410: the destination was disabled).',
+      labelNames: ['destination', 'type', 'outcome'] as const,
+      registers,
+    }),
+    deliveryAttemptDuration: new Histogram({
+      name: `${PREFIX}delivery_attempt_duration_seconds`,
+      help: 'One attempt, from the request to the end of the answer (or the error), by destination.',
+      labelNames: ['destination'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+      registers,
+    }),
+    deliveryLag: new Histogram({
+      name: `${PREFIX}delivery_lag_seconds`,
+      help: 'From the commit of an outcome to the 2xx of its message (retries included), for messages this process delivered.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400],
+      registers,
+    }),
+    deliveryHealthChanges: new Counter({
+      name: `${PREFIX}delivery_health_changes_total`,
+      help: 'Destination health changes this process recorded: breaker-opened, breaker-closed, disabled.',
+      labelNames: ['destination', 'change'] as const,
+      registers,
+    }),
+    deliveryWaiting: new Gauge({
+      name: `${PREFIX}delivery_backlog_messages`,
+      help: 'Messages PENDING per destination (due, in flight, or waiting for a retry), read at scrape time.',
+      labelNames: ['destination'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const d of (await destinations()) ?? []) this.labels(d.name).set(d.waiting);
+      },
+    }),
+    deliveryOldestAge: new Gauge({
+      name: `${PREFIX}delivery_backlog_oldest_age_seconds`,
+      help: 'Age of the oldest PENDING message per destination in seconds (0 when none), read at scrape time.',
+      labelNames: ['destination'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const d of (await destinations()) ?? []) {
+          this.labels(d.name).set(d.oldestWaiting === null ? 0 : Math.max(0, (now - d.oldestWaiting) / 1000));
+        }
+      },
+    }),
+    deliveryDeadLetters: new Gauge({
+      name: `${PREFIX}delivery_dead_letters`,
+      help: 'Messages FAILED (their schedule used up) per destination, read at scrape time.',
+      labelNames: ['destination'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const d of (await destinations()) ?? []) this.labels(d.name).set(d.failed);
+      },
+    }),
+    deliveryState: new Gauge({
+      name: `${PREFIX}delivery_destination_state`,
+      help: "Each destination's health: 1 for its current state (healthy, failing, breaker-open, disabled), 0 for the others.",
+      labelNames: ['destination', 'state'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        for (const d of (await destinations()) ?? []) {
+          for (const state of DESTINATION_STATES) this.labels(d.name, state).set(d.state === state ? 1 : 0);
+        }
+      },
     }),
     authFailures: new Counter({
       name: `${PREFIX}auth_failures_total`,

@@ -2,9 +2,11 @@
 // (`apply`), or — inline storage, where the worker and the group commit run on this thread —
 // directly by the worker's `onBatch` and the group commit's `onCommitted`. Both paths update the
 // same counters.
+import type { HealthChange, RecordedAttempt } from '../delivery/delivery.repository.js';
+import { drainCreated } from '../outbox/outbox.write.js';
 import type { BatchReport, EventTally } from '../pipeline/worker.js';
 import type { BatchStats } from '../storage/group-commit.js';
-import { type PipelineOutcome, type PipelineStats, writesOf } from '../storage/pipeline-stats.js';
+import { type DeliveryStats, deliveryStatsOf, type PipelineOutcome, type PipelineStats, writesOf } from '../storage/pipeline-stats.js';
 import type { WorkerHeartbeat } from './heartbeat.js';
 import { Children } from './labels.js';
 import type { MetricSet } from './metrics.js';
@@ -41,6 +43,26 @@ export class PipelineMetrics {
       for (let i = 0; i < commits; i++) this.metrics.commitBatchSize.observe(writes);
     }
     if (stats.workerBeatAt !== null) this.heartbeat.beat(stats.workerBeatAt);
+    this.applyDelivery(stats.delivery);
+  };
+
+  private applyDelivery(delivery: Partial<DeliveryStats>): void {
+    const m = this.metrics;
+    for (const [destination, type, n] of delivery.created ?? []) m.deliveryCreated.labels(destination, type).inc(n);
+    for (const [destination, type, outcome, n] of delivery.attempts ?? []) m.deliveryAttempts.labels(destination, type, outcome).inc(n);
+    for (const [destination, seconds] of delivery.durations ?? []) m.deliveryAttemptDuration.labels(destination).observe(seconds);
+    for (const seconds of delivery.lags ?? []) m.deliveryLag.observe(seconds);
+    for (const [destination, change] of delivery.health ?? []) m.deliveryHealthChanges.labels(destination, change).inc();
+  }
+
+  /** Inline: the sender's `onRecorded`. */
+  readonly countDelivery = (recorded: readonly RecordedAttempt[]): void => {
+    this.applyDelivery(deliveryStatsOf(recorded, Date.now()));
+  };
+
+  /** Inline: the sender's `onHealthChange`. */
+  readonly countHealth = (change: HealthChange): void => {
+    this.applyDelivery({ health: [[change.destination, change.change]] });
   };
 
   /** Inline: the worker's `onBatch`. */
@@ -52,5 +74,6 @@ export class PipelineMetrics {
   readonly countCommit = (batch: BatchStats): void => {
     const writes = writesOf(batch);
     if (writes > 0) this.metrics.commitBatchSize.observe(writes);
+    this.applyDelivery({ created: drainCreated() });
   };
 }

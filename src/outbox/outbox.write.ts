@@ -16,6 +16,19 @@ import type { Outbound } from './outbound-types.js';
  */
 export const enqueued = { count: 0 };
 
+/** Messages inserted by destination and type since the last drain: `destination\u0000type` → count (metrics). */
+let created = new Map<string, number>();
+
+/** What was created since the last call, as [destination, type, count]; starts counting afresh. */
+export function drainCreated(): [string, string, number][] {
+  const taken = [...created].map(([key, n]): [string, string, number] => {
+    const [destination = '', type = ''] = key.split('\u0000');
+    return [destination, type, n];
+  });
+  created = new Map();
+  return taken;
+}
+
 /** A message's id (the `webhook-id` header): stable across retries, unique across destinations. */
 export const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
 
@@ -64,5 +77,9 @@ export async function enqueueMessages(trx: Kysely<Database>, outbounds: readonly
   // 11 bound values per row: a chunk of 1000 stays under SQLite's limit of 32 766.
   for (const chunk of inChunks(rows)) await trx.insertInto('outbox_messages').values(chunk).execute();
   enqueued.count += rows.length;
+  for (const row of rows) {
+    const key = `${row.destination}\u0000${row.event_type}`;
+    created.set(key, (created.get(key) ?? 0) + 1);
+  }
   return rows.length;
 }

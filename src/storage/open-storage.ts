@@ -6,6 +6,7 @@ import type { Config, LogLevel } from '../core/config.js';
 import { VERSION } from '../core/version.js';
 import type { Db } from '../db/connect.js';
 import type { Deliverer } from '../delivery/deliverer.js';
+import type { HealthChange, RecordedAttempt } from '../delivery/delivery.repository.js';
 import type { BatchReport, EventTally, Worker } from '../pipeline/worker.js';
 import type { BatchStats } from './group-commit.js';
 import type { PipelineStats } from './pipeline-stats.js';
@@ -19,6 +20,9 @@ interface StorageObserver {
   readonly countCommit: (stats: BatchStats) => void;
   /** Thread: the thread's pipeline and group-commit counts, shipped every second. */
   readonly applyStats: (stats: PipelineStats) => void;
+  /** Inline: the sender's recorded attempts and health changes. */
+  readonly countDelivery: (recorded: readonly RecordedAttempt[]) => void;
+  readonly countHealth: (change: HealthChange) => void;
   /** Inline: the worker whose heartbeat /readyz follows. */
   readonly followWorker: (worker: Worker) => void;
 }
@@ -45,7 +49,14 @@ export async function openStorage(
     const { Worker } = await import('../pipeline/worker.js');
     const { Deliverer } = await import('../delivery/deliverer.js');
     const deliverer = config.delivery.enabled
-      ? new Deliverer({ db, config: config.delivery, log, userAgent: `dealer-gateway/${VERSION}` })
+      ? new Deliverer({
+          db,
+          config: config.delivery,
+          log,
+          userAgent: `dealer-gateway/${VERSION}`,
+          onRecorded: observer.countDelivery,
+          onHealthChange: observer.countHealth,
+        })
       : undefined;
     const worker = config.workerEnabled
       ? new Worker({

@@ -133,7 +133,15 @@ if (data.worker) {
   worker.start();
 }
 if (data.delivery) {
-  deliverer = new Deliverer({ db, config: data.delivery, log, userAgent: `dealer-gateway/${VERSION}`, transact });
+  deliverer = new Deliverer({
+    db,
+    config: data.delivery,
+    log,
+    userAgent: `dealer-gateway/${VERSION}`,
+    transact,
+    onRecorded: (recorded) => tally.countDelivery(recorded),
+    onHealthChange: (change) => tally.countHealth(change),
+  });
   deliverer.start();
 }
 send({ t: 'ready' });

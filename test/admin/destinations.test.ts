@@ -161,13 +161,29 @@ describeEachDialect(
       );
       assert.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, received.length, 'each message once');
 
-      const listed = (await admin(app, 'GET', '/messages?destination=everything&limit=10')).json();
-      assert.equal(listed.items.length, 4);
-      assert.ok(listed.items.every((m: { status: string }) => m.status === 'DELIVERED'));
-      const detail = (await admin(app, 'GET', `/messages/${listed.items[0].id}`)).json();
+      // The receiver has them; their attempts are recorded on the sender's next turn.
+      let listed = { items: [] as { id: string; status: string; type: string }[] };
+      await waitFor('four messages recorded DELIVERED', async () => {
+        listed = (await admin(app, 'GET', '/messages?destination=everything&limit=10')).json();
+        return listed.items.length === 4 && listed.items.every((m) => m.status === 'DELIVERED');
+      });
+      const first = listed.items[0] as { id: string; type: string };
+      const detail = (await admin(app, 'GET', `/messages/${first.id}`)).json();
       assert.equal(detail.attemptLog.length, 1);
       assert.equal(detail.attemptLog[0].statusCode, 204);
-      assert.equal(detail.payload.type, listed.items[0].type);
+      assert.equal(detail.payload.type, first.type);
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      for (const line of [
+        'dealer_gateway_delivery_messages_created_total{destination="everything",type="lead.created"} 1',
+        'dealer_gateway_delivery_attempts_total{destination="everything",type="chat_summary.processed",outcome="delivered"} 1',
+        'dealer_gateway_delivery_attempts_total{destination="everything",type="lead.updated",outcome="delivered"} 1',
+        'dealer_gateway_delivery_backlog_messages{destination="everything"} 0',
+        'dealer_gateway_delivery_dead_letters{destination="everything"} 0',
+        'dealer_gateway_delivery_destination_state{destination="everything",state="healthy"} 1',
+        'dealer_gateway_delivery_lag_seconds_count 4',
+      ]) {
+        assert.ok(metrics.includes(line), `/metrics has ${line}`);
+      }
       await admin(app, 'DELETE', '/destinations/everything');
     });
 
