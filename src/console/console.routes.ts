@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import { EVENT_STATUSES } from '../eventlog/event.model.js';
 import { PIPELINE_ERROR_CODES } from '../eventlog/event-codes.js';
+import { OUTBOUND_TYPES } from '../outbox/outbound-types.js';
 import { CONSOLE_SECURITY_HEADERS } from './security-headers.js';
 import sessionRoutes from './session.routes.js';
 import { generatedModule, loadStaticFiles, type StaticFile } from './static-files.js';
@@ -20,7 +21,7 @@ function sendFile(request: FastifyRequest, reply: FastifyReply, file: StaticFile
 export default async function consoleRoutes(app: FastifyInstance): Promise<void> {
   const files = loadStaticFiles();
   // The closed lists the pages offer as filters come from the server's own, not a copy.
-  files.set('js/codes.js', generatedModule({ STATUSES: EVENT_STATUSES, ERROR_CODES: PIPELINE_ERROR_CODES }));
+  files.set('js/codes.js', generatedModule({ STATUSES: EVENT_STATUSES, ERROR_CODES: PIPELINE_ERROR_CODES, OUTBOUND_TYPES }));
   const index = files.get('index.html');
   if (index === undefined) throw new Error('operator console: index.html is missing');
 

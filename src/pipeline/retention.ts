@@ -4,6 +4,8 @@
 //     events keep theirs: operators replay them, and a replay needs the body);
 //   - the idempotency keys of events older than RETENTION_IDEMPOTENCY_DAYS (set to NULL: the
 //     unique index stops holding them, so the key may be used again; the event row stays).
+//   - delivered outbox messages older than RETENTION_BODY_DAYS, with their attempt logs
+//     (outbox.purge.ts; dead letters stay).
 // The event rows, their timelines and the canonical records stay.
 //
 // Each sweep walks the events by (received_at, request_id) — the events_by_received index —
@@ -18,6 +20,7 @@ import { type Db, ownTransaction, type Transact } from '../db/connect.js';
 import { skipLockedRows, tryRetentionLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { EventStatus } from '../eventlog/event.model.js';
+import { purgeDeliveredMessages } from '../outbox/outbox.purge.js';
 
 /** Events examined per transaction. */
 export const RETENTION_BATCH_SIZE = 500;
@@ -48,6 +51,8 @@ export interface RetentionReport {
   bodiesPurged: number;
   /** Idempotency keys released. */
   keysReleased: number;
+  /** Delivered outbox messages deleted. */
+  messagesPurged: number;
   /** Transactions that examined events. */
   batches: number;
   /** Another process held the purge lock (PostgreSQL): this run stopped early. */
@@ -155,7 +160,7 @@ export async function runRetention(options: RetentionRunOptions): Promise<Retent
   const transact = options.transact ?? ownTransaction(db.kysely);
   const state = options.state ?? initialRetentionState();
   const limit = options.batchSize ?? RETENTION_BATCH_SIZE;
-  const report: RetentionReport = { bodiesPurged: 0, keysReleased: 0, batches: 0, skipped: false };
+  const report: RetentionReport = { bodiesPurged: 0, keysReleased: 0, messagesPurged: 0, batches: 0, skipped: false };
   if (now - state.bodiesRestartedAt >= FULL_SWEEP_MS) {
     state.bodies = null;
     state.bodiesRestartedAt = now;
@@ -186,6 +191,25 @@ export async function runRetention(options: RetentionRunOptions): Promise<Retent
       // Between batches, rest as long as the batch took: the purge takes at most half of the
       // writer's time, and the gate's batches in between carry no purge work.
       await pause(Math.min(tookMs, 1000));
+    }
+  }
+  if (config.bodyDays > 0) {
+    const cutoff = now - config.bodyDays * DAY_MS;
+    for (;;) {
+      if (options.stopping?.()) return report;
+      const started = performance.now();
+      const purged = await transact(async (trx) =>
+        (await tryRetentionLock(trx, db.dialect)) ? purgeDeliveredMessages(trx, cutoff, limit) : undefined,
+      );
+      if (purged === undefined) {
+        report.skipped = true;
+        return report;
+      }
+      if (purged === 0) break;
+      report.batches++;
+      report.messagesPurged += purged;
+      if (purged < limit) break;
+      await pause(Math.min(performance.now() - started, 1000));
     }
   }
   return report;
@@ -225,8 +249,8 @@ export function startRetention(options: {
     running = runRetention({ db, config, now: Date.now(), transact, state, stopping: () => stopping })
       .then((report) => {
         if (report.batches > 0 || report.skipped) {
-          const { bodiesPurged, keysReleased, batches, skipped } = report;
-          log.info({ bodiesPurged, keysReleased, batches, skipped }, 'retention purge');
+          const { bodiesPurged, keysReleased, messagesPurged, batches, skipped } = report;
+          log.info({ bodiesPurged, keysReleased, messagesPurged, batches, skipped }, 'retention purge');
         }
       })
       .catch((err: unknown) => log.warn({ err }, 'retention purge failed; it will run again'))

@@ -10,7 +10,9 @@ import { ConfigError, loadConfig, type RetentionConfig } from '../../src/core/co
 import { type Db, ownTransaction, type Transact } from '../../src/db/connect.js';
 import { RETENTION_LOCK_KEY } from '../../src/db/dialect.js';
 import type { NewEventRow } from '../../src/db/schema.js';
+import { generateSecret } from '../../src/delivery/signature.js';
 import { insertEvents, receivedEventRow } from '../../src/eventlog/event.repository.js';
+import { insertDestination } from '../../src/outbox/destination.repository.js';
 import { replayEvents } from '../../src/pipeline/replay.js';
 import { initialRetentionState, RETENTION_BATCH_SIZE, runRetention, startRetention } from '../../src/pipeline/retention.js';
 import { GroupCommitter } from '../../src/storage/group-commit.js';
@@ -97,7 +99,7 @@ describeEachDialect('retention: bodies', { fixture: eventsFixture, env: { ADMIN_
 
     // 0 = forever: nothing is examined, however old.
     const never = await runRetention({ db, config: NEITHER, now: Date.now() + 1000 * DAY });
-    assert.deepEqual(never, { bodiesPurged: 0, keysReleased: 0, batches: 0, skipped: false });
+    assert.deepEqual(never, { bodiesPurged: 0, keysReleased: 0, messagesPurged: 0, batches: 0, skipped: false });
 
     // Younger than RETENTION_BODY_DAYS: kept.
     const young = await runRetention({ db, config: BODIES_ONLY, now: Date.now() + 10 * DAY });
@@ -211,7 +213,7 @@ describeEachDialect('retention: batches', { fixture: eventsFixture }, (ctx) => {
     const now = Date.now();
     const { transact, committer } = transactFor(db);
     const report = await runRetention({ db, config: BODIES_ONLY, now, transact, state });
-    assert.deepEqual(report, { bodiesPurged: 1200, keysReleased: 0, batches: 3, skipped: false });
+    assert.deepEqual(report, { bodiesPurged: 1200, keysReleased: 0, messagesPurged: 0, batches: 3, skipped: false });
     await committer?.drain();
     for (const id of [old[0], old[699], old[1199]]) assert.equal(await bodyOf(db, id as string), undefined);
     for (const id of recent) assert.ok(await bodyOf(db, id));
@@ -229,11 +231,68 @@ describeEachDialect('retention: batches', { fixture: eventsFixture }, (ctx) => {
     assert.equal((await runRetention({ db, config: BODIES_ONLY, now: now + 1000, state })).batches, 0);
     // The keys of the same rows, in batches too (7 days).
     const keys = await runRetention({ db, config: KEYS_ONLY, now, state });
-    assert.deepEqual(keys, { bodiesPurged: 0, keysReleased: 1200, batches: 3, skipped: false });
+    assert.deepEqual(keys, { bodiesPurged: 0, keysReleased: 1200, messagesPurged: 0, batches: 3, skipped: false });
     // A smaller batch size, a fresh state: same outcome, more batches, nothing left to do.
     const again = await runRetention({ db, config: BODIES_ONLY, now, batchSize: 100 });
     assert.equal(again.bodiesPurged, 0);
     assert.equal(again.batches, 12);
+  });
+
+  test('delivered outbox messages older than the body retention go with their attempts; dead letters and waiting ones stay', async () => {
+    const db = ctx().tdb.db;
+    const now = Date.now();
+    await insertDestination(
+      db.kysely,
+      {
+        name: 'retained',
+        url: 'https://example.com/hook',
+        eventTypes: ['lead.created'],
+        dealers: '*',
+        secret: generateSecret(),
+        ordering: 'none',
+        retrySchedule: null,
+        rateLimit: null,
+        enabled: true,
+      },
+      now,
+    );
+    const message = (id: string, status: string, deliveredDaysAgo: number | null) => ({
+      id,
+      destination: 'retained',
+      event_type: 'lead.created',
+      dealer_uuid: 'd-1',
+      ordering_key: 'd-1',
+      source_id: id,
+      payload: '{}',
+      created_at: now - 90 * DAY,
+      status,
+      next_attempt_at: now,
+      delivered_at: deliveredDaysAgo === null ? null : now - deliveredDaysAgo * DAY,
+    });
+    const ids = ['msg_old_delivered', 'msg_new_delivered', 'msg_old_failed', 'msg_old_pending'];
+    await db.kysely
+      .insertInto('outbox_messages')
+      .values([
+        message('msg_old_delivered', 'DELIVERED', 31),
+        message('msg_new_delivered', 'DELIVERED', 29),
+        message('msg_old_failed', 'FAILED', null),
+        message('msg_old_pending', 'PENDING', null),
+      ])
+      .execute();
+    await db.kysely
+      .insertInto('delivery_attempts')
+      .values(ids.map((id) => ({ message_id: id, attempt: 1, at: now - 40 * DAY, duration_ms: 5, status_code: 204 })))
+      .execute();
+    const report = await runRetention({ db, config: BODIES_ONLY, now, ...transactFor(db) });
+    assert.equal(report.messagesPurged, 1);
+    const left = await db.kysely.selectFrom('outbox_messages').select('id').where('destination', '=', 'retained').orderBy('id').execute();
+    assert.deepEqual(
+      left.map((r) => r.id),
+      ['msg_new_delivered', 'msg_old_failed', 'msg_old_pending'],
+    );
+    const attempts = await db.kysely.selectFrom('delivery_attempts').select('message_id').where('message_id', 'in', ids).execute();
+    assert.equal(attempts.length, 3, 'the purged message took its attempts with it');
+    await db.kysely.deleteFrom('destinations').where('name', '=', 'retained').execute();
   });
 
   test('the scheduler purges on its own and stops cleanly', async () => {
@@ -271,7 +330,7 @@ describeEachDialect('retention: batches', { fixture: eventsFixture }, (ctx) => {
     });
     await isLocked;
     const blocked = await runRetention({ db, config: BODIES_ONLY, now: Date.now() });
-    assert.deepEqual(blocked, { bodiesPurged: 0, keysReleased: 0, batches: 0, skipped: true });
+    assert.deepEqual(blocked, { bodiesPurged: 0, keysReleased: 0, messagesPurged: 0, batches: 0, skipped: true });
     release();
     await holder;
     // Two at once: every body purged exactly once, whichever run got each batch.

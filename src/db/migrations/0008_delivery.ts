@@ -64,6 +64,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .columns(['destination', 'ordering_key', 'seq'])
     .where(sql.ref('status'), '=', 'PENDING')
     .execute();
+  // The retention purge deletes delivered messages by age; only their rows are in it.
+  await db.schema
+    .createIndex('outbox_delivered')
+    .on('outbox_messages')
+    .column('delivered_at')
+    .where(sql.ref('status'), '=', 'DELIVERED')
+    .execute();
   await db.schema.createIndex('outbox_by_destination').on('outbox_messages').columns(['destination', 'seq']).execute();
   await db.schema.createIndex('outbox_by_source').on('outbox_messages').columns(['source_id']).execute();
 

@@ -3,8 +3,8 @@
 // the box that shows a signing secret once (created or rotated) with a way to copy it.
 import { h, replace } from './dom.js';
 
-/** The outbound types a destination subscribes to (src/outbox/outbound-types.ts, OUTBOUND_TYPES). */
-export const OUTBOUND_TYPES = ['chat_summary.processed', 'event.rejected', 'lead.created', 'lead.updated'];
+/** The outbound types a destination subscribes to: generated from src/outbox/outbound-types.ts. */
+export { OUTBOUND_TYPES } from './codes.js';
 
 export const MESSAGE_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'];
 

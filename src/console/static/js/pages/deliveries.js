@@ -25,8 +25,9 @@ function localInputValue(ms) {
 }
 
 function describeSchedule(schedule) {
-  if (schedule === null || schedule === undefined) return 'default retries';
-  return `retries after ${schedule.join(', ')} s`;
+  if (schedule === null || schedule === undefined) return 'default schedule';
+  // One attempt per entry, each the wait in seconds before it.
+  return `${plural(schedule.length, 'attempt')} (${schedule.join(', ')} s)`;
 }
 
 function destinationCell(d) {
@@ -106,17 +107,27 @@ function destinationGroup(d, actions) {
       group.current = dest;
       const { health } = dest;
       tbody.dataset.state = health.state;
-      replace(cells.destination, destinationCell(dest));
-      replace(cells.health, healthCell(dest));
-      replace(cells.streak, health.failureStreak === 0 ? h('span', { class: 'muted' }, '0') : count(health.failureStreak));
-      replace(
-        cells.success,
+      // A cell is drawn again only when what it shows has changed (a focused link keeps its focus).
+      const put = (cell, key, draw) => {
+        const text = JSON.stringify(key);
+        if (cell.dataset.shown === text) return;
+        cell.dataset.shown = text;
+        replace(cell, draw());
+      };
+      const { name, url, eventTypes, dealers, ordering, retrySchedule, rateLimit } = dest;
+      put(cells.destination, [name, url, eventTypes, dealers, ordering, retrySchedule, rateLimit], () => destinationCell(dest));
+      put(cells.health, [health.state, health.breakerOpenUntil, dest.disabledReason, dest.previousSecretUntil], () => healthCell(dest));
+      put(cells.streak, health.failureStreak, () =>
+        health.failureStreak === 0 ? h('span', { class: 'muted' }, '0') : count(health.failureStreak),
+      );
+      put(cells.success, [health.lastSuccessAt, health.lastFailureAt], () => [
         dateTime(health.lastSuccessAt),
         health.lastFailureAt ? h('div', { class: 'small muted' }, `last failure ${dateTime(health.lastFailureAt)}`) : null,
-      );
-      replace(cells.waiting, countLink(health.waiting, { destination: dest.name, status: 'PENDING' }));
-      replace(cells.failed, countLink(health.failed, { destination: dest.name, status: 'FAILED' }, 'failed-count'));
-      replace(cells.oldest, oldestCell(health.oldestWaitingAt));
+      ]);
+      put(cells.waiting, health.waiting, () => countLink(health.waiting, { destination: name, status: 'PENDING' }));
+      put(cells.failed, health.failed, () => countLink(health.failed, { destination: name, status: 'FAILED' }, 'failed-count'));
+      const oldest = oldestCell(health.oldestWaitingAt);
+      put(cells.oldest, [health.oldestWaitingAt, oldest.textContent], () => oldest);
       actions.update(dest);
     },
   };
@@ -165,7 +176,6 @@ function confirmBox(group, origin, { text, action, cls = 'danger', onConfirm }) 
 export async function render(ctx) {
   const { signal } = ctx;
   const groups = new Map();
-  const tableBody = [];
   const table = h(
     'table',
     { class: 'data', id: 'destinations' },
@@ -178,7 +188,6 @@ export async function render(ctx) {
         COLUMNS.map((t) => h('th', {}, t)),
       ),
     ),
-    tableBody,
   );
   const tableWrap = h('div', { class: 'table-wrap' }, table);
   const empty = h(
@@ -321,11 +330,14 @@ export async function render(ctx) {
         onConfirm: async () => {
           try {
             await admin.delete(base(), { signal });
-            replace(feedback, notice('ok', `Deleted ${name}.`));
-            await refresh();
           } catch (err) {
             group.say(failed('Not deleted', err));
+            return;
           }
+          group.tbody.remove();
+          groups.delete(name);
+          replace(feedback, notice('ok', `Deleted ${name}.`));
+          await refresh().catch((err) => replace(feedback, notice('ok', `Deleted ${name}.`), failed('Refreshing the list failed', err)));
         },
       });
     });
@@ -449,7 +461,7 @@ export async function render(ctx) {
         { class: 'field' },
         'Retry schedule (optional)',
         inputs.retrySchedule,
-        hint('seconds before each attempt, comma-separated, e.g. 0, 60, 600'),
+        hint('seconds to wait before each attempt, one attempt per entry, e.g. 0, 60, 600'),
       ),
     ),
     formFeedback,
@@ -481,8 +493,8 @@ export async function render(ctx) {
       for (const group of show((await admin.get('/destinations', { signal })).items)) group.tbody.classList.add('fresh');
     } catch (err) {
       if (err.name === 'AbortError') return;
-      // The service names the field it refuses ("url: …", "body/name must match …").
-      const named = FORM_FIELDS.filter((f) => new RegExp(`(^|[/;:\\s])${f}\\b`).test(err.message));
+      // The service names the field it refuses ("url: …", "Field 'name' must match …").
+      const named = FORM_FIELDS.filter((f) => new RegExp(`(^|[/;:'\\s])${f}\\b`).test(err.message));
       markInvalid(err.code === 'CONFLICT' ? ['name'] : named);
       replace(formFeedback, notice('error', `Not created: ${err.message}`));
     } finally {

@@ -62,11 +62,17 @@ function attemptLog(entries) {
       h(
         'tbody',
         {},
-        entries.map((a) =>
+        entries.map((a, i) =>
           h(
             'tr',
             { dataset: { attempt: String(a.attempt), statusCode: a.statusCode === null ? '' : String(a.statusCode) } },
-            h('td', {}, String(a.attempt)),
+            h(
+              'td',
+              {},
+              String(a.attempt),
+              // A retry starts the count again: say so where it does.
+              i > 0 && a.attempt <= entries[i - 1].attempt ? h('div', { class: 'small muted nowrap' }, 'sent again') : null,
+            ),
             h('td', { class: 'nowrap' }, dateTime(a.at)),
             h('td', { class: 'nowrap' }, `${count(a.durationMs)} ms`),
             h(
@@ -95,12 +101,15 @@ export async function render(ctx) {
   const load = () => admin.get(`/messages/${segment(id)}`, { signal });
 
   const retry = h('button', { type: 'button', class: 'button', id: 'retry-message' }, 'Retry');
+  let following = false;
   retry.addEventListener('click', async () => {
     retry.disabled = true;
     try {
+      following = true;
+      replace(feedback, notice('info', 'Sent again: the message is PENDING, on a fresh schedule; this page follows it.'));
       show(await admin.post(`/messages/${segment(id)}/retry`, {}, { signal }));
-      replace(feedback, notice('ok', 'Sent again: the message is PENDING, on a fresh schedule; this page follows it.'));
     } catch (err) {
+      following = false;
       if (err.name === 'AbortError') return;
       replace(feedback, notice('error', `Retry refused: ${err.message}`));
     } finally {
@@ -111,6 +120,15 @@ export async function render(ctx) {
   const content = h('div');
   function show(message) {
     retry.hidden = message.status !== 'FAILED';
+    if (following && message.status !== 'PENDING') {
+      following = false;
+      replace(
+        feedback,
+        message.status === 'DELIVERED'
+          ? notice('ok', `Delivered after the retry, at ${dateTime(message.deliveredAt)}.`)
+          : notice('error', 'The retry failed too: see the attempts below.'),
+      );
+    }
     replace(
       content,
       h('div', { class: 'title-row' }, h('h1', {}, 'Message'), h('code', { id: 'message-id' }, message.id), badge(message.status), retry),
