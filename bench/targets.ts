@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstLine, freePort, RssSampler, sleep, startProcess, type Tracked, waitForHttp } from './processes.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = `${ROOT}bin/dealer-gateway.js`;
 /** The node options the CLI's #! line runs with (`#!/usr/bin/env -S node --…`), as an operator gets them. */
 const BIN_NODE_ARGS = (readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '').split(' ').filter((word) => word.startsWith('--'));
 
 /** Every variable the service reads (README "Configuration") or the test helpers read. */
 const CONFIG_VARIABLES =
-  /^(PORT|HOST|DATABASE_URL|LOG_LEVEL|MAX_BODY_BYTES|PROVISIONING_POLL_MS|WORKER_.*|HEADERS_TIMEOUT_MS|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|MAX_CONNECTIONS|MAX_IN_FLIGHT|LISTEN_BACKLOG|SHUTDOWN_TIMEOUT_MS|AUTH_.*|TEST_.*|NODE_TEST_CONTEXT)$/;
+  /^(PORT|HOST|DATABASE_URL|LOG_LEVEL|MAX_BODY_BYTES|PROVISIONING_POLL_MS|WORKER_.*|HEADERS_TIMEOUT_MS|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|MAX_CONNECTIONS|MAX_IN_FLIGHT|LISTEN_BACKLOG|SHUTDOWN_TIMEOUT_MS|AUTH_.*|DELIVERY_.*|TEST_.*|NODE_TEST_CONTEXT)$/;
 
 /** Our environment without any service setting, so "default configuration" means the defaults. */
 function defaultsEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -15,6 +15,7 @@ import { VERSION } from './core/version.js';
 import type { Db } from './db/connect.js';
 import { openDatabase } from './db/open.js';
 import eventRoutes from './gate/event.routes.js';
+import feedRoutes from './gate/feed.routes.js';
 import leadRoutes from './gate/lead.routes.js';
 import accessLog from './http/access-log.js';
 import admission from './http/admission.js';
@@ -178,6 +179,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
   // run `dealer-gateway worker` processes separately.
   await app.register(eventRoutes, { onStored: options.onEventStored });
+  await app.register(feedRoutes);
   await app.register(adminRoutes, { delivery: config.delivery });
   await app.register(consoleRoutes);
 

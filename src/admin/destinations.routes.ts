@@ -12,6 +12,7 @@ import {
   destinationNameParams,
   destinationReplaceSchema,
   destinationSchema,
+  destinationWithFeedTokenSchema,
   destinationWithSecretSchema,
   messageIdParams,
   messageListQuerySchema,
@@ -30,6 +31,7 @@ import {
   removeDestination,
   replaceDestination,
   rotateDestinationSecret,
+  rotateFeedToken,
   setDestinationEnabled,
   testSend,
 } from './destinations.service.js';
@@ -50,7 +52,7 @@ export default async function destinationRoutes(app: FastifyInstance, opts: { de
   app.post<{ Body: DestinationInput }>(
     '/destinations',
     doc(
-      'Create a destination; the answer shows its secret, this once',
+      "Create a destination; the answer shows its secret (and a pull destination's feed token), this once",
       { 201: destinationWithSecretSchema },
       { body: destinationCreateSchema },
     ),
@@ -116,10 +118,20 @@ export default async function destinationRoutes(app: FastifyInstance, opts: { de
     async (request) => rotateDestinationSecret(app.db, request.params.name, request.body?.secret, delivery, ACTOR),
   );
 
+  app.post<Named>(
+    '/destinations/:name/rotate-feed-token',
+    doc(
+      'Replace the feed token of a pull destination: the answer shows the new one, this once; the old one stops at once',
+      { 200: destinationWithFeedTokenSchema },
+      { params: destinationNameParams },
+    ),
+    async (request) => rotateFeedToken(app.db, request.params.name, ACTOR),
+  );
+
   app.post<Named & { Body: { type?: OutboundType } | null }>(
     '/destinations/:name/test',
     doc(
-      'Send one signed test message now (not through the outbox) and answer what came back',
+      'Send one signed test message now (not through the outbox) and answer what came back (a webhook destination only)',
       { 200: testSendResultSchema },
       {
         params: destinationNameParams,

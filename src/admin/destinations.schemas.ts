@@ -11,7 +11,7 @@ const writable = DESTINATION_WRITABLE_PROPERTIES;
 export const destinationCreateSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'url', 'eventTypes'],
+  required: ['name', 'eventTypes'],
   properties: {
     name,
     ...writable,
@@ -22,7 +22,7 @@ export const destinationCreateSchema = {
 export const destinationReplaceSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['url', 'eventTypes'],
+  required: ['eventTypes'],
   properties: writable,
 } as const;
 
@@ -66,8 +66,8 @@ export const destinationSchema = {
   ],
   properties: {
     name,
-    kind: { type: 'string', enum: ['webhook'] },
     ...writable,
+    url: { ...writable.url, type: ['string', 'null'], description: 'null for a pull destination.' },
     disabledReason: { type: ['string', 'null'] },
     previousSecretUntil: { ...nullableTime, description: 'Until then the secret before the last rotation also signs.' },
     createdAt: isoTime,
@@ -76,11 +76,25 @@ export const destinationSchema = {
   },
 } as const;
 
-/** A created destination, or a rotated secret: the only answers that show it. */
+/** A created destination, or a rotated secret: the only answers that show it (and a pull destination's feed token). */
 export const destinationWithSecretSchema = {
   ...destinationSchema,
   required: [...destinationSchema.required, 'secret'],
-  properties: { ...destinationSchema.properties, secret: { type: 'string' } },
+  properties: {
+    ...destinationSchema.properties,
+    secret: { type: 'string' },
+    feedToken: { type: 'string', description: 'A pull destination created: the Bearer token of its feed, shown this once.' },
+  },
+} as const;
+
+/** A rotated feed token: the only answer that shows the new one. */
+export const destinationWithFeedTokenSchema = {
+  ...destinationSchema,
+  required: [...destinationSchema.required, 'feedToken'],
+  properties: {
+    ...destinationSchema.properties,
+    feedToken: { type: 'string', description: 'The Bearer token of the feed, shown this once; the previous one no longer opens it.' },
+  },
 } as const;
 
 export const destinationListSchema = {

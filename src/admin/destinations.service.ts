@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../db/dialect.js';
 import type { Database, DestinationRow, OutboxMessageRow } from '../db/schema.js';
 import { destinationState } from '../delivery/delivery.repository.js';
 import { type DestinationInput, destinationSpec } from '../delivery/destination.rules.js';
+import { feedTokenDigest, generateFeedToken } from '../delivery/feed-token.js';
 import { generateSecret, isValidSecret } from '../delivery/signature.js';
 import { parseAllowedNetworks } from '../delivery/ssrf.js';
 import {
@@ -18,6 +19,7 @@ import {
   findDestinationRow,
   insertDestination,
   rotateSecret,
+  setFeedToken,
   updateDestination,
 } from '../outbox/destination.repository.js';
 import { isOutboundType, type OutboundType } from '../outbox/outbound-types.js';
@@ -91,18 +93,20 @@ export async function createDestination(
   config: DeliveryConfig,
   actor: string,
   now = Date.now(),
-): Promise<DestinationView & { secret: string }> {
+): Promise<DestinationView & { secret: string; feedToken?: string }> {
   const spec = specOrRefuse(input, config);
+  const feedToken = spec.kind === 'pull' ? generateFeedToken() : undefined;
   try {
     await db.transaction().execute(async (trx) => {
-      const row = await insertDestination(trx, spec, now);
+      const row = await insertDestination(trx, spec, now, feedToken === undefined ? null : feedTokenDigest(feedToken));
       await recordAudit(trx, [{ actor, action: 'create', entity: 'destination', key: spec.name, after: destinationFromRow(row) }], now);
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A destination named ${spec.name} exists already`);
     throw error;
   }
-  return { ...(await getDestinationView(db, spec.name, now)), secret: spec.secret };
+  const view = await getDestinationView(db, spec.name, now);
+  return feedToken === undefined ? { ...view, secret: spec.secret } : { ...view, secret: spec.secret, feedToken };
 }
 
 export async function replaceDestination(
@@ -115,7 +119,15 @@ export async function replaceDestination(
 ): Promise<DestinationView> {
   await db.transaction().execute(async (trx) => {
     const before = await mustFind(trx, name);
-    const spec = specOrRefuse({ ...input, name }, config, before);
+    // A kind omitted keeps the destination's; changing it would need a url or a feed token.
+    const kind = input.kind ?? (before.kind === 'pull' ? 'pull' : 'webhook');
+    if (kind !== before.kind) {
+      throw new AppError(
+        'CONFLICT',
+        `Destination ${name} is a ${before.kind} destination; its kind cannot change (delete it and create it again)`,
+      );
+    }
+    const spec = specOrRefuse({ ...input, kind, name }, config, before);
     const after = await updateDestination(trx, before, spec, now);
     await recordAudit(
       trx,
@@ -184,6 +196,23 @@ export async function rotateDestinationSecret(
   return { ...(await getDestinationView(db, name, now)), secret: next };
 }
 
+/** A pull destination's new feed token: it opens the feed at once, the old one no longer does. */
+export async function rotateFeedToken(
+  db: Kysely<Database>,
+  name: string,
+  actor: string,
+  now = Date.now(),
+): Promise<DestinationView & { feedToken: string }> {
+  const feedToken = generateFeedToken();
+  await db.transaction().execute(async (trx) => {
+    const before = await mustFind(trx, name);
+    if (before.kind !== 'pull') throw new AppError('CONFLICT', `Destination ${name} is a webhook destination: it has no feed token`);
+    await setFeedToken(trx, name, feedTokenDigest(feedToken), now);
+    await recordAudit(trx, [{ actor, action: 'rotate-feed-token', entity: 'destination', key: name }], now);
+  });
+  return { ...(await getDestinationView(db, name, now)), feedToken };
+}
+
 /** Sample `data` per type for a test send: marked as a test, shaped like the real thing. */
 const SAMPLE_DATA: Readonly<Record<OutboundType, Record<string, unknown>>> = {
   'chat_summary.processed': {
@@ -201,6 +230,12 @@ const SAMPLE_DATA: Readonly<Record<OutboundType, Record<string, unknown>>> = {
 /** Sends one signed test message now (not through the outbox) and answers what came back. */
 export async function testSend(db: Kysely<Database>, name: string, type: OutboundType | undefined, config: DeliveryConfig) {
   const destination = await mustFind(db, name);
+  if (destination.kind === 'pull') {
+    throw new AppError(
+      'CONFLICT',
+      `Destination ${name} is a pull destination: nothing is sent to it (its consumer reads GET /feeds/v1/${name})`,
+    );
+  }
   const chosen = type ?? (JSON.parse(destination.event_types) as OutboundType[]).find(isOutboundType) ?? 'chat_summary.processed';
   const now = Date.now();
   const message = {

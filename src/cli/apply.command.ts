@@ -27,6 +27,7 @@ function formatReport(report: ApplyReport): string {
     line('destinations', report.destinations),
     // Shown once: only this apply knows them in clear (the receiver needs them to verify).
     ...Object.entries(report.generatedSecrets).map(([name, secret]) => `  secret of destination ${name}: ${secret}`),
+    ...Object.entries(report.generatedFeedTokens).map(([name, token]) => `  feed token of destination ${name}: ${token}`),
   ].join('\n');
 }
 

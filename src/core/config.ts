@@ -36,9 +36,9 @@ export interface Config {
 export interface DeliveryConfig {
   /** DELIVERY_ENABLED: this process sends outbox messages (default true; `serve` and `worker`). */
   readonly enabled: boolean;
-  /** DELIVERY_CONCURRENCY: messages in flight at once in this process (default 32). */
+  /** DELIVERY_CONCURRENCY: messages in flight at once in this process (default 64). */
   readonly concurrency: number;
-  /** DELIVERY_CONCURRENCY_PER_DESTINATION: of those, to one destination (default 8; its pool's connections). */
+  /** DELIVERY_CONCURRENCY_PER_DESTINATION: of those, to one destination (default 16; its pool's connections). */
   readonly perDestination: number;
   /** DELIVERY_TIMEOUT_MS: one attempt, connect to the end of the answer (default 15 000). */
   readonly timeoutMs: number;
@@ -269,8 +269,8 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     delivery: Object.freeze({
       enabled: boolean(env, 'DELIVERY_ENABLED', true),
-      concurrency: integer(env, 'DELIVERY_CONCURRENCY', 32, 1, 1024),
-      perDestination: integer(env, 'DELIVERY_CONCURRENCY_PER_DESTINATION', 8, 1, 256),
+      concurrency: integer(env, 'DELIVERY_CONCURRENCY', 64, 1, 1024),
+      perDestination: integer(env, 'DELIVERY_CONCURRENCY_PER_DESTINATION', 16, 1, 256),
       timeoutMs: integer(env, 'DELIVERY_TIMEOUT_MS', 15_000, 100, 300_000),
       pollMs: integer(env, 'DELIVERY_POLL_MS', 1000, 10, 60_000),
       allowPrivateNetworks: networkList(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS'),

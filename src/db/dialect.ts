@@ -65,6 +65,18 @@ export async function lockKeysForTransaction(trx: Kysely<Database>, keys: readon
   );
 }
 
+/**
+ * For a transaction whose loss in a crash costs only work done again (the sender's attempt
+ * records: a lost one means the message is sent once more, which at-least-once delivery allows):
+ * PostgreSQL commits it without waiting for its WAL flush (synchronous_commit = off, this
+ * transaction only). Everything else keeps synchronous commits. SQLite: nothing to do here (its
+ * commits ride the group commit's).
+ */
+export async function commitWithoutWaitingForDisk(trx: Kysely<Database>): Promise<void> {
+  if (dialectOfKysely(trx) !== 'postgres') return;
+  await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+}
+
 interface DriverError {
   code?: unknown;
 }

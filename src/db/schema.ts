@@ -197,7 +197,7 @@ interface RateLimitsTable {
 /** Where outcomes are delivered (src/outbox/destination.repository.ts maps it). */
 interface DestinationsTable {
   name: string;
-  /** webhook */
+  /** webhook (sent to `url`) or pull (read from GET /feeds/v1/{name}; no url) */
   kind: string;
   url: string | null;
   /** JSON array of outbound types */
@@ -206,6 +206,8 @@ interface DestinationsTable {
   dealers: string;
   /** whsec_…: signs every message */
   secret: string;
+  /** pull: the SHA-256 (hex) of the feed's Bearer token; the token itself is never stored */
+  feed_token_sha256: string | null;
   /** the secret before the last rotation: also signs until previous_secret_until */
   previous_secret: string | null;
   previous_secret_until: number | null;

@@ -10,9 +10,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DeliveryConfig } from '../core/config.js';
 import type { Db, Transact } from '../db/connect.js';
 import { ownTransaction } from '../db/connect.js';
+import { commitWithoutWaitingForDisk } from '../db/dialect.js';
 import { enqueued } from '../outbox/outbox.write.js';
 import {
   type AttemptRecord,
+  type Claimed,
   claimMessages,
   type HealthChange,
   type RecordedAttempt,
@@ -40,6 +42,8 @@ export interface DelivererOptions {
  * still holds it, short enough that the messages of a sender that died are sent again soon.
  */
 const LEASE_PER_TIMEOUT = 2;
+/** How long finished attempts gather before they are recorded (and their places refilled). */
+const FLUSH_GATHER_MS = 1;
 /** At stop, sends in flight get this long to finish: well inside SHUTDOWN_TIMEOUT_MS's default 10 s. */
 const STOP_GRACE_MS = 3_000;
 
@@ -58,6 +62,7 @@ export class Deliverer {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private total = 0;
+  private reserved = 0;
   private seenEnqueued = enqueued.count;
 
   constructor(private readonly options: DelivererOptions) {
@@ -124,20 +129,37 @@ export class Deliverer {
     await this.sender.close();
   }
 
+  /** Places free for new claims: the concurrency less what is in flight or being claimed. */
+  private room(): number {
+    return this.stopped ? 0 : this.options.config.concurrency - this.total - this.reserved;
+  }
+
+  private claimOptions(now: number, limit: number) {
+    return {
+      workerId: this.workerId,
+      now,
+      limit,
+      leaseMs: this.options.config.timeoutMs * LEASE_PER_TIMEOUT,
+      inFlight: this.inFlight,
+      perDestination: this.options.config.perDestination,
+    };
+  }
+
   private async claim(): Promise<void> {
-    const room = this.options.config.concurrency - this.total;
+    const room = this.room();
     if (room <= 0) return;
-    const now = this.clock();
-    const claimed = await this.transact((trx) =>
-      claimMessages(trx, this.options.db.dialect, {
-        workerId: this.workerId,
-        now,
-        limit: room,
-        leaseMs: this.options.config.timeoutMs * LEASE_PER_TIMEOUT,
-        inFlight: this.inFlight,
-        perDestination: this.options.config.perDestination,
-      }),
-    );
+    this.reserved += room;
+    try {
+      const claimed = await this.transact((trx) => claimMessages(trx, this.options.db.dialect, this.claimOptions(this.clock(), room)));
+      this.send(claimed);
+      // A full claim: more may be due.
+      if (claimed.length === room && claimed.length > 0) this.again = true;
+    } finally {
+      this.reserved -= room;
+    }
+  }
+
+  private send(claimed: readonly Claimed[]): void {
     for (const { message, destination } of claimed) {
       this.total++;
       this.inFlight.set(destination.name, (this.inFlight.get(destination.name) ?? 0) + 1);
@@ -148,16 +170,18 @@ export class Deliverer {
         if (this.stopped && this.abort.signal.aborted && record.verdict !== 'delivered') return; // released at stop
         this.sending.delete(message.id);
         this.finished.push(record);
+        // Its place is filled when the record is written (flush), not before: until then the
+        // destination's health does not know this answer (a failed probe must not let a second
+        // probe out).
         this.scheduleFlush();
       });
     }
-    // A full claim: more may be due.
-    if (claimed.length === room && claimed.length > 0) this.again = true;
   }
 
   private scheduleFlush(): void {
     if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+    // Answers that come within a millisecond are recorded together: one commit for a burst.
+    this.flushing = new Promise<void>((resolve) => setTimeout(resolve, FLUSH_GATHER_MS))
       .then(() => this.flush())
       .catch((err: unknown) =>
         this.options.log.error({ err }, 'delivery: recording attempts failed; the leases expire and the messages are sent again'),
@@ -173,9 +197,26 @@ export class Deliverer {
     const records = this.finished.splice(0);
     if (records.length === 0) return;
     const now = this.clock();
-    const { recorded, changes } = await this.transact((trx) =>
-      recordAttempts(trx, records, this.workerId, { now, disableAfterMs: this.options.config.disableAfterDays * 86_400_000 }),
-    );
+    // The places these attempts free are filled in the same transaction: a busy sender commits
+    // once per round (record + claim) instead of twice.
+    const room = this.room();
+    this.reserved += Math.max(0, room);
+    let claimed: Claimed[] = [];
+    let recorded: readonly RecordedAttempt[] = [];
+    let changes: readonly HealthChange[] = [];
+    try {
+      await this.transact(async (trx) => {
+        await commitWithoutWaitingForDisk(trx);
+        ({ recorded, changes } = await recordAttempts(trx, records, this.workerId, {
+          now,
+          disableAfterMs: this.options.config.disableAfterDays * 86_400_000,
+        }));
+        claimed = room > 0 ? await claimMessages(trx, this.options.db.dialect, this.claimOptions(now, room)) : [];
+      });
+    } finally {
+      this.reserved -= Math.max(0, room);
+    }
+    this.send(claimed);
     this.options.onRecorded?.(recorded);
     for (const change of changes) {
       this.options.log.warn(

@@ -1,7 +1,7 @@
 // What makes a destination acceptable, beyond its JSON shape: a URL the SSRF guard lets through,
 // a Standard Webhooks secret, a sane retry schedule. One check for the admin API and for
 // `apply`, so a destination refused by one is refused by the other, with the same words.
-import type { DestinationSpec, Ordering } from '../outbox/destination.repository.js';
+import type { DestinationKind, DestinationSpec, Ordering } from '../outbox/destination.repository.js';
 import { OUTBOUND_TYPES, type OutboundType } from '../outbox/outbound-types.js';
 import { validateSchedule } from './retry-schedule.js';
 import { generateSecret, isValidSecret } from './signature.js';
@@ -16,12 +16,18 @@ export const DESTINATION_NAME_SCHEMA = {
 
 /** The JSON Schema of what an operator writes besides name and secret (admin API and provisioning file). */
 export const DESTINATION_WRITABLE_PROPERTIES = {
+  kind: {
+    type: 'string',
+    enum: ['webhook', 'pull'],
+    description:
+      '`webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.',
+  },
   url: {
     type: 'string',
     minLength: 1,
     maxLength: 2048,
     description:
-      'https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them.',
+      'Required for `webhook`, refused for `pull`. https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them.',
   },
   eventTypes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...OUTBOUND_TYPES] } },
   dealers: {
@@ -57,7 +63,8 @@ export const DESTINATION_SECRET_SCHEMA = {
 /** A destination as written by an operator (admin API body, provisioning file entry). */
 export interface DestinationInput {
   readonly name: string;
-  readonly url: string;
+  readonly kind?: DestinationKind;
+  readonly url?: string;
   readonly eventTypes: readonly OutboundType[];
   readonly dealers?: '*' | readonly string[];
   readonly secret?: string;
@@ -76,8 +83,15 @@ export function destinationSpec(
   keepEnabled?: boolean,
 ): { ok: true; spec: DestinationSpec } | { ok: false; problems: string[] } {
   const problems: string[] = [];
-  const url = checkUrl(input.url, allowed);
-  if (!url.ok) problems.push(`url: ${url.reason}`);
+  const kind = input.kind ?? 'webhook';
+  if (kind === 'pull') {
+    if (input.url !== undefined) problems.push('url: a pull destination has no url (its consumer reads GET /feeds/v1/{name})');
+  } else if (input.url === undefined) {
+    problems.push('url: required for a webhook destination');
+  } else {
+    const url = checkUrl(input.url, allowed);
+    if (!url.ok) problems.push(`url: ${url.reason}`);
+  }
   if (input.secret !== undefined && !isValidSecret(input.secret)) {
     problems.push('secret: expected whsec_ followed by the base64 of 24 to 64 random bytes');
   }
@@ -88,7 +102,8 @@ export function destinationSpec(
     ok: true,
     spec: {
       name: input.name,
-      url: input.url,
+      kind,
+      url: kind === 'pull' ? null : (input.url ?? null),
       eventTypes: input.eventTypes,
       dealers: input.dealers ?? '*',
       secret: input.secret ?? keepSecret ?? generateSecret(),

@@ -22,10 +22,10 @@ export interface ErrorReply {
 /** Headers every error answer of `status` carries, whichever layer writes it. */
 export function errorHeaders(error: ErrorReply, path = ''): Record<string, string> {
   if (error.status === 401) {
-    // The admin API takes a Bearer token; the partner API Basic credentials.
-    return path.startsWith('/admin/')
-      ? { 'www-authenticate': 'Bearer realm="dealer-gateway-admin"' }
-      : { 'www-authenticate': 'Basic realm="dealer-gateway", charset="UTF-8"' };
+    // The admin API and the pull feeds take a Bearer token; the partner API Basic credentials.
+    if (path.startsWith('/admin/')) return { 'www-authenticate': 'Bearer realm="dealer-gateway-admin"' };
+    if (path.startsWith('/feeds/')) return { 'www-authenticate': 'Bearer realm="dealer-gateway-feed"' };
+    return { 'www-authenticate': 'Basic realm="dealer-gateway", charset="UTF-8"' };
   }
   if (error.status === 503 || error.status === 429) return { 'retry-after': String(error.retryAfterSeconds ?? 1) };
   return {};

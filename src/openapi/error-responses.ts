@@ -63,6 +63,9 @@ export const OPERATION_ERROR_CODES: Readonly<Record<OperationKey, Codes>> = {
   ],
   'GET /service-pre-diag/third-party-events/vehicle-service-chat/v1/{requestId}': [...PARTNER, ...PARAMS, 'EVENT_NOT_FOUND'],
 
+  // 401 for any token that does not open this feed (another destination's too); 409: disabled.
+  'GET /feeds/v1/{destination}': [...ANY, 'NULL_CREDENTIALS', 'MALFORMED_CREDENTIALS', 'WRONG_CREDENTIAL', ...PARAMS, 'CONFLICT'],
+
   'GET /admin/v1/events': [...ADMIN, ...PARAMS],
   'GET /admin/v1/events/{requestId}': [...ADMIN, ...PARAMS, 'EVENT_NOT_FOUND'],
   'POST /admin/v1/events/{requestId}/replay': [...ADMIN, ...JSON_BODY, 'EVENT_NOT_FOUND', 'CONFLICT'],
@@ -99,12 +102,13 @@ export const OPERATION_ERROR_CODES: Readonly<Record<OperationKey, Codes>> = {
   'GET /admin/v1/destinations': ADMIN,
   'POST /admin/v1/destinations': [...ADMIN, ...JSON_BODY, 'CONFLICT'],
   'GET /admin/v1/destinations/{name}': [...ADMIN, ...PARAMS, 'NOT_FOUND'],
-  'PUT /admin/v1/destinations/{name}': [...ADMIN, ...JSON_BODY, 'NOT_FOUND'],
+  'PUT /admin/v1/destinations/{name}': [...ADMIN, ...JSON_BODY, 'NOT_FOUND', 'CONFLICT'],
   'DELETE /admin/v1/destinations/{name}': [...ADMIN, ...PARAMS, 'NOT_FOUND'],
   'POST /admin/v1/destinations/{name}/enable': [...ADMIN, ...JSON_BODY, 'NOT_FOUND'],
   'POST /admin/v1/destinations/{name}/disable': [...ADMIN, ...JSON_BODY, 'NOT_FOUND'],
   'POST /admin/v1/destinations/{name}/rotate-secret': [...ADMIN, ...JSON_BODY, 'NOT_FOUND'],
-  'POST /admin/v1/destinations/{name}/test': [...ADMIN, ...JSON_BODY, 'NOT_FOUND'],
+  'POST /admin/v1/destinations/{name}/rotate-feed-token': [...ADMIN, ...JSON_BODY, 'NOT_FOUND', 'CONFLICT'],
+  'POST /admin/v1/destinations/{name}/test': [...ADMIN, ...JSON_BODY, 'NOT_FOUND', 'CONFLICT'],
   'POST /admin/v1/destinations/{name}/recover': [...ADMIN, ...JSON_BODY, 'NOT_FOUND'],
   'GET /admin/v1/messages': [...ADMIN, ...PARAMS],
   'GET /admin/v1/messages/{id}': [...ADMIN, ...PARAMS, 'NOT_FOUND'],
@@ -184,10 +188,16 @@ const RATE_LIMIT_HEADERS = {
   },
 };
 
-type Auth = 'basic' | 'bearer' | 'none';
+type Auth = 'basic' | 'bearer' | 'feed' | 'none';
 
-function wwwAuthenticate(auth: Auth) {
-  const value = auth === 'basic' ? 'Basic realm="dealer-gateway", charset="UTF-8"' : 'Bearer realm="dealer-gateway-admin"';
+const CHALLENGES: Readonly<Record<Exclude<Auth, 'none'>, string>> = {
+  basic: 'Basic realm="dealer-gateway", charset="UTF-8"',
+  bearer: 'Bearer realm="dealer-gateway-admin"',
+  feed: 'Bearer realm="dealer-gateway-feed"',
+};
+
+function wwwAuthenticate(auth: Exclude<Auth, 'none'>) {
+  const value = CHALLENGES[auth];
   return { description: 'The authentication scheme to use', schema: { type: 'string' }, example: value };
 }
 
@@ -366,5 +376,6 @@ export function authOf(security: unknown): Auth {
   const schemes = Array.isArray(security) ? security.flatMap((s) => Object.keys(s as object)) : [];
   if (schemes.includes('basicAuth')) return 'basic';
   if (schemes.includes('adminToken')) return 'bearer';
+  if (schemes.includes('feedToken')) return 'feed';
   return 'none';
 }

@@ -135,6 +135,8 @@ export default fp(
             basicAuth: { type: 'http', scheme: 'basic' },
             // The admin API (/admin/v1): ADMIN_TOKEN as `Authorization: Bearer …`.
             adminToken: { type: 'http', scheme: 'bearer' },
+            // A pull destination's feed (/feeds/v1/{destination}): its feed token as `Authorization: Bearer …`.
+            feedToken: { type: 'http', scheme: 'bearer' },
           },
         },
       },

@@ -162,6 +162,9 @@ const message = {
   lastError: null,
 };
 
+const FEED_TOKEN = 'dgf_q0P3kQ7wqJ0Yx6Zb1m9bVvR2c4d5e6f7g8h9i0j1k2l';
+const pullDestination = { ...destination, name: 'dms-behind-firewall', kind: 'pull', url: null, ordering: 'none' };
+
 export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
   'GET /': ROOT_DOCUMENT,
   'GET /metrics':
@@ -197,6 +200,20 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
     errors: [],
     warnings: [unknownFieldWarning],
     event: canonical,
+  },
+
+  'GET /feeds/v1/{destination}': {
+    items: [
+      {
+        id: message.id,
+        type: 'lead.created',
+        createdAt: UPDATED,
+        payload: { type: 'lead.created', timestamp: UPDATED, data: { prospectUuid: PROSPECT, saveCount: 1 } },
+        signature: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+        timestamp: 1795378615,
+      },
+    ],
+    nextCursor: '1043',
   },
 
   'GET /admin/v1/events': page(eventSummary),
@@ -325,6 +342,7 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
     health: { ...destination.health, state: 'disabled' },
   },
   'POST /admin/v1/destinations/{name}/rotate-secret': { ...destination, secret: SECRET, previousSecretUntil: '2026-11-23T20:16:55.718Z' },
+  'POST /admin/v1/destinations/{name}/rotate-feed-token': { ...pullDestination, feedToken: FEED_TOKEN },
   'POST /admin/v1/destinations/{name}/test': { delivered: true, statusCode: 204, error: null, durationMs: 38, responseBody: '' },
   'POST /admin/v1/destinations/{name}/recover': { retried: 17 },
   'GET /admin/v1/messages': { items: [message], nextCursor: '1042' },

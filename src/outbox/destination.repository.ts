@@ -8,10 +8,14 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 export type Ordering = 'none' | 'per-dealer';
 
+/** webhook: sent to its url; pull: read by its consumer from GET /feeds/v1/{name}. */
+export type DestinationKind = 'webhook' | 'pull';
+
 export interface Destination {
   readonly name: string;
-  readonly kind: 'webhook';
-  readonly url: string;
+  readonly kind: DestinationKind;
+  /** null for a pull destination */
+  readonly url: string | null;
   readonly eventTypes: readonly OutboundType[];
   readonly dealers: '*' | readonly string[];
   readonly ordering: Ordering;
@@ -31,8 +35,8 @@ export interface Destination {
 export function destinationFromRow(row: DestinationRow): Destination {
   return {
     name: row.name,
-    kind: 'webhook',
-    url: row.url ?? '',
+    kind: row.kind === 'pull' ? 'pull' : 'webhook',
+    url: row.url,
     eventTypes: JSON.parse(row.event_types) as OutboundType[],
     dealers: JSON.parse(row.dealers) as '*' | string[],
     ordering: row.ordering === 'per-dealer' ? 'per-dealer' : 'none',
@@ -64,7 +68,9 @@ export async function findDestinationRow(db: Executor, name: string): Promise<De
 /** A destination as an operator defines it (admin API, provisioning file), validated already. */
 export interface DestinationSpec {
   readonly name: string;
-  readonly url: string;
+  /** webhook when absent */
+  readonly kind?: DestinationKind;
+  readonly url: string | null;
   readonly eventTypes: readonly OutboundType[];
   readonly dealers: '*' | readonly string[];
   readonly secret: string;
@@ -76,7 +82,7 @@ export interface DestinationSpec {
 
 /** The columns a spec sets (health and timestamps are not among them). */
 export const destinationColumns = (spec: DestinationSpec) => ({
-  kind: 'webhook',
+  kind: spec.kind ?? 'webhook',
   url: spec.url,
   event_types: JSON.stringify(spec.eventTypes),
   dealers: JSON.stringify(spec.dealers),
@@ -87,12 +93,19 @@ export const destinationColumns = (spec: DestinationSpec) => ({
   enabled: spec.enabled ? 1 : 0,
 });
 
-export async function insertDestination(db: Executor, spec: DestinationSpec, now: number): Promise<DestinationRow> {
+/** `feedTokenSha256`: a pull destination's feed token digest (feed-token.ts). */
+export async function insertDestination(
+  db: Executor,
+  spec: DestinationSpec,
+  now: number,
+  feedTokenSha256: string | null = null,
+): Promise<DestinationRow> {
   return db
     .insertInto('destinations')
     .values({
       name: spec.name,
       ...destinationColumns(spec),
+      feed_token_sha256: spec.kind === 'pull' ? feedTokenSha256 : null,
       disabled_reason: spec.enabled ? null : 'disabled by an operator',
       created_at: now,
       updated_at: now,
@@ -103,15 +116,23 @@ export async function insertDestination(db: Executor, spec: DestinationSpec, now
 
 /**
  * Rewrites a destination. Enabling one clears its health (a fresh start: breaker closed, no
- * streak); disabling one by hand records that an operator did.
+ * streak); disabling one by hand records that an operator did. A webhook has no feed token; a
+ * pull destination keeps its own unless `feedTokenSha256` replaces it.
  */
-export async function updateDestination(db: Executor, before: DestinationRow, spec: DestinationSpec, now: number): Promise<DestinationRow> {
+export async function updateDestination(
+  db: Executor,
+  before: DestinationRow,
+  spec: DestinationSpec,
+  now: number,
+  feedTokenSha256?: string,
+): Promise<DestinationRow> {
   const enabling = spec.enabled && before.enabled === 0;
   const disabling = !spec.enabled && before.enabled === 1;
   return db
     .updateTable('destinations')
     .set({
       ...destinationColumns(spec),
+      feed_token_sha256: spec.kind === 'pull' ? (feedTokenSha256 ?? before.feed_token_sha256) : null,
       updated_at: now,
       ...(enabling ? { disabled_reason: null, failure_streak: 0, failing_since: null, breaker_open_until: null } : {}),
       ...(disabling ? { disabled_reason: 'disabled by an operator' } : {}),
@@ -128,6 +149,11 @@ export async function rotateSecret(db: Executor, before: DestinationRow, secret:
     .set({ secret, previous_secret: before.secret, previous_secret_until: overlapUntil, updated_at: now })
     .where('name', '=', before.name)
     .execute();
+}
+
+/** A pull destination's new feed token (its digest): the old one stops opening the feed at once. */
+export async function setFeedToken(db: Executor, name: string, feedTokenSha256: string, now: number): Promise<void> {
+  await db.updateTable('destinations').set({ feed_token_sha256: feedTokenSha256, updated_at: now }).where('name', '=', name).execute();
 }
 
 export async function deleteDestination(db: Executor, name: string): Promise<boolean> {

@@ -70,10 +70,13 @@ export async function enqueueMessages(trx: Kysely<Database>, outbounds: readonly
   // Per-dealer destinations: messages of one dealer get their sequence numbers in commit order,
   // also when several processes commit outcomes at once (PostgreSQL; dialect.ts).
   const perDealer = new Set(destinations.filter((d) => d.ordering === 'per-dealer').map((d) => d.name));
-  await lockKeysForTransaction(
-    trx,
-    rows.filter((row) => perDealer.has(row.destination)).map((row) => `outbox|${row.destination}|${row.ordering_key}`),
-  );
+  // Pull destinations: all their messages get sequence numbers in commit order, so a feed reader
+  // past seq C never misses a message committed later with a smaller seq (GET /feeds/v1).
+  const pull = new Set(destinations.filter((d) => d.kind === 'pull').map((d) => d.name));
+  await lockKeysForTransaction(trx, [
+    ...rows.filter((row) => perDealer.has(row.destination)).map((row) => `outbox|${row.destination}|${row.ordering_key}`),
+    ...rows.filter((row) => pull.has(row.destination)).map((row) => `outbox|${row.destination}|feed`),
+  ]);
   // 11 bound values per row: a chunk of 1000 stays under SQLite's limit of 32 766.
   for (const chunk of inChunks(rows)) await trx.insertInto('outbox_messages').values(chunk).execute();
   enqueued.count += rows.length;

@@ -122,7 +122,7 @@ export const provisioningFileSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'url', 'eventTypes'],
+        required: ['name', 'eventTypes'],
         properties: { name: DESTINATION_NAME_SCHEMA, ...DESTINATION_WRITABLE_PROPERTIES, secret: DESTINATION_SECRET_SCHEMA },
       },
     },

@@ -12,6 +12,7 @@ import { hashPassword, verifyPassword } from '../auth/password.js';
 import { queryInChunks } from '../db/chunks.js';
 import type { Database } from '../db/schema.js';
 import { destinationSpec } from '../delivery/destination.rules.js';
+import { feedTokenDigest, generateFeedToken } from '../delivery/feed-token.js';
 import { parseAllowedNetworks } from '../delivery/ssrf.js';
 import {
   destinationColumns,
@@ -42,6 +43,8 @@ export interface ApplyReport {
   readonly destinations: Tally;
   /** Secrets generated for destinations this apply created without one: shown once, here. */
   readonly generatedSecrets: Readonly<Record<string, string>>;
+  /** Feed tokens of the pull destinations this apply created (or made pull): shown once, here. */
+  readonly generatedFeedTokens: Readonly<Record<string, string>>;
 }
 
 const tally = (): Tally => ({ created: 0, updated: 0, unchanged: 0 });
@@ -370,13 +373,18 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
     const integrationChanges = await syncRows(trx, 'integrations', integrationKeys, integrationRows, report.integrations, now);
     audit.push(...auditChanges('integrations', integrationKeys, integrationChanges, actor));
     const generatedSecrets: Record<string, string> = {};
+    const generatedFeedTokens: Record<string, string> = {};
     for (const input of file.destinations ?? []) {
       const before = await findDestinationRow(trx, input.name);
       const checked = destinationSpec(input, allowed, before?.secret, before === undefined ? undefined : before.enabled === 1);
       if (!checked.ok) throw new Error(`destination ${input.name} passed validation but not its spec`);
       const spec = checked.spec;
+      // A pull destination gets its feed token when created, or when it becomes one.
+      const feedToken = spec.kind === 'pull' && before?.kind !== 'pull' ? generateFeedToken() : undefined;
+      if (feedToken !== undefined) generatedFeedTokens[spec.name] = feedToken;
+      const feedDigest = feedToken === undefined ? undefined : feedTokenDigest(feedToken);
       if (before === undefined) {
-        const row = await insertDestination(trx, spec, now);
+        const row = await insertDestination(trx, spec, now, feedDigest ?? null);
         if (input.secret === undefined) generatedSecrets[spec.name] = spec.secret;
         report.destinations.created++;
         audit.push({ actor, action: 'create', entity: 'destination', key: spec.name, before: null, after: destinationFromRow(row) });
@@ -389,7 +397,7 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
         report.destinations.unchanged++;
         continue;
       }
-      const updated = await updateDestination(trx, before, spec, now);
+      const updated = await updateDestination(trx, before, spec, now, feedDigest);
       if (secretChanged) {
         await rotateSecret(trx, before, spec.secret, now + (options.secretOverlapHours ?? 24) * 3_600_000, now);
       }
@@ -419,6 +427,6 @@ export async function applyProvisioning(db: Kysely<Database>, doc: unknown, opti
       const row = await trx.selectFrom('provisioning_state').select('revision').where('id', '=', 1).executeTakeFirstOrThrow();
       revision = row.revision;
     }
-    return { changed, revision, ...report, generatedSecrets };
+    return { changed, revision, ...report, generatedSecrets, generatedFeedTokens };
   });
 }

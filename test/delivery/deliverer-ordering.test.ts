@@ -110,16 +110,15 @@ for (const dialect of testDialects()) {
         const rx = await h.receiver(flaky(3));
         await h.destination('ordered-shared', rx.url(), { ordering: 'per-dealer', retrySchedule: schedule });
         const counts: [number, number] = [0, 0];
-        h.start({ onAttempt: () => counts[0]++ });
-        h.start({ db: h.tdb.connectAgain(), onAttempt: () => counts[1]++ });
+        h.start({ onRecorded: (recorded) => (counts[0] += recorded.length) });
+        h.start({ db: h.tdb.connectAgain(), onRecorded: (recorded) => (counts[1] += recorded.length) });
         await enqueueAll(h);
         await waitFor('all delivered', allDelivered('ordered-shared'), 40_000);
         assertPerDealerOrder(rx);
+        // Which sender sends what is not fixed: with three dealers there are three heads at a
+        // time, and a sender that records an answer claims the next head in the same transaction,
+        // so one of them may well take them all. The order must hold whoever sends.
         assert.equal(counts[0] + counts[1], rx.received.length, `attempts per sender: ${counts.join(', ')}`);
-        assert.ok(
-          counts.every((c) => c > 0),
-          `both senders sent (${counts.join(', ')})`,
-        );
       });
     }
 

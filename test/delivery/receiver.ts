@@ -10,7 +10,7 @@ import { type DeliveryConfig, loadConfig } from '../../src/core/config.js';
 import type { Db, Dialect } from '../../src/db/connect.js';
 import type { Database, DestinationRow, OutboxMessageRow } from '../../src/db/schema.js';
 import { Deliverer } from '../../src/delivery/deliverer.js';
-import { type AttemptRecord, BREAKER_THRESHOLD, type HealthChange } from '../../src/delivery/delivery.repository.js';
+import { BREAKER_THRESHOLD, type HealthChange, type RecordedAttempt } from '../../src/delivery/delivery.repository.js';
 import { generateSecret } from '../../src/delivery/signature.js';
 import { type DestinationSpec, insertDestination } from '../../src/outbox/destination.repository.js';
 import type { Outbound } from '../../src/outbox/outbound-types.js';
@@ -181,7 +181,7 @@ export interface Harness {
   start(options?: {
     config?: DeliveryConfig;
     db?: Db;
-    onAttempt?: (record: AttemptRecord) => void;
+    onRecorded?: (recorded: readonly RecordedAttempt[]) => void;
     onHealthChange?: (change: HealthChange) => void;
   }): Deliverer;
   /** A receiver closed after the test. */
@@ -230,7 +230,7 @@ export function useHarness(dialect: Dialect): Harness {
         config: options.config ?? config(),
         log: pino({ level: process.env.DELIVERY_TEST_LOG ?? 'silent' }), // DELIVERY_TEST_LOG=warn: see what the loop logs
         userAgent: 'dealer-gateway/test',
-        ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
+        ...(options.onRecorded ? { onRecorded: options.onRecorded } : {}),
         ...(options.onHealthChange ? { onHealthChange: options.onHealthChange } : {}),
       });
       deliverers.push(d);

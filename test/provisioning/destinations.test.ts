@@ -3,6 +3,7 @@
 // their secret kept, a changed secret rotated with its overlap, and refused with the same checks
 // as the admin API (SSRF, secrets, duplicates).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { generateSecret } from '../../src/delivery/signature.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
@@ -81,6 +82,34 @@ for (const dialect of testDialects()) {
       await refused([local], /10\.20\.30\.40 is a private address/);
       const allowed = await applyProvisioning(db, { destinations: [local] }, { allowPrivateNetworks: ['10.20.0.0/16'] });
       assert.equal(allowed.destinations.created, 1);
+    });
+
+    test('a pull destination: its feed token generated once and stored as a digest; a url refused; made a webhook it loses it', async () => {
+      const db = tdb.db.kysely;
+      const feed = { name: 'feed', kind: 'pull', eventTypes: ['lead.created'] };
+      const first = await applyProvisioning(db, { destinations: [feed] });
+      assert.equal(first.destinations.created, 1);
+      const token = first.generatedFeedTokens.feed as string;
+      assert.match(token, /^dgf_[A-Za-z0-9_-]{43}$/);
+      assert.equal((await row('feed')).feed_token_sha256, createHash('sha256').update(token).digest('hex'));
+      assert.equal((await row('feed')).url, null);
+      const again = await applyProvisioning(db, { destinations: [feed] });
+      assert.deepEqual(again.destinations, { created: 0, updated: 0, unchanged: 1 });
+      assert.deepEqual(again.generatedFeedTokens, {});
+      const refused = await applyProvisioning(db, { destinations: [{ ...feed, url: 'https://crm.example.com/x' }] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(refused instanceof ProvisioningError && /destinations\[0\].*url/.test(refused.message), String(refused));
+      const missing = await applyProvisioning(db, { destinations: [{ name: 'hook', eventTypes: ['lead.created'] }] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(missing instanceof ProvisioningError && /url: required/.test(missing.message), String(missing));
+      await applyProvisioning(db, { destinations: [{ ...feed, kind: 'webhook', url: 'https://crm.example.com/x' }] });
+      assert.equal((await row('feed')).feed_token_sha256, null);
+      const back = await applyProvisioning(db, { destinations: [feed] });
+      assert.match(String(back.generatedFeedTokens.feed), /^dgf_/);
     });
   });
 }

@@ -166,6 +166,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/feeds/v1/{destination}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the messages of a pull destination after a cursor (reading past a cursor acknowledges what it covers) */
+        get: operations["getFeedsV1Destination"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/events": {
         parameters: {
             query?: never;
@@ -644,7 +661,7 @@ export interface paths {
         /** Destinations with their health */
         get: operations["getAdminV1Destinations"];
         put?: never;
-        /** Create a destination; the answer shows its secret, this once */
+        /** Create a destination; the answer shows its secret (and a pull destination's feed token), this once */
         post: operations["postAdminV1Destinations"];
         delete?: never;
         options?: never;
@@ -722,6 +739,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/destinations/{name}/rotate-feed-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the feed token of a pull destination: the answer shows the new one, this once; the old one stops at once */
+        post: operations["postAdminV1DestinationsNameRotateFeedToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/destinations/{name}/test": {
         parameters: {
             query?: never;
@@ -731,7 +765,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send one signed test message now (not through the outbox) and answer what came back */
+        /** Send one signed test message now (not through the outbox) and answer what came back (a webhook destination only) */
         post: operations["postAdminV1DestinationsNameTest"];
         delete?: never;
         options?: never;
@@ -4670,6 +4704,300 @@ export interface operations {
                         }[];
                         warnings: Record<string, never>[];
                         requestId: string | null;
+                    };
+                };
+            };
+        };
+    };
+    getFeedsV1Destination: {
+        parameters: {
+            query?: {
+                /** @description nextCursor of the previous read; its messages and those before are acknowledged (DELIVERED). */
+                after?: string;
+                limit?: number;
+                /** @description Seconds to wait for a message when there is none after the cursor (long poll). */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                destination: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "msg_2b1e0f6c9d8a4c7b8e5f3a2d1c0b9a87",
+                     *           "type": "lead.created",
+                     *           "createdAt": "2026-11-22T20:16:55.718Z",
+                     *           "payload": {
+                     *             "type": "lead.created",
+                     *             "timestamp": "2026-11-22T20:16:55.718Z",
+                     *             "data": {
+                     *               "prospectUuid": "6e172a59-0b6c-4f1e-9a51-3d2b7c8e9f10",
+                     *               "saveCount": 1
+                     *             }
+                     *           },
+                     *           "signature": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+                     *           "timestamp": 1795378615
+                     *         }
+                     *       ],
+                     *       "nextCursor": "1043"
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** @description The message id: the webhook-id to verify the signature with. */
+                            id: string;
+                            type: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The envelope a webhook receives: {type, timestamp, data}. Signed as its compact JSON (JSON.stringify of this object). */
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            /** @description The webhook-signature value, computed at this read with the destination secret(s). */
+                            signature: string;
+                            /** @description The webhook-timestamp: Unix seconds of this read. */
+                            timestamp: number;
+                        }[];
+                        /** @description The last item's seq, or the given cursor when there is none: pass it as `after` next time. */
+                        nextCursor: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-feed"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflict: `CONFLICT` */
+            409: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Dealer d-1 already exists",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `CONFLICT` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
                     };
                 };
             };
@@ -17064,10 +17392,13 @@ export interface operations {
                         items: {
                             /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                             name: string;
-                            /** @enum {string} */
-                            kind: "webhook";
-                            /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                            url: string;
+                            /**
+                             * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                             * @enum {string}
+                             */
+                            kind: "webhook" | "pull";
+                            /** @description null for a pull destination. */
+                            url: string | null;
                             eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                             /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                             dealers: "*" | string[];
@@ -17354,8 +17685,13 @@ export interface operations {
                 "application/json": {
                     /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                     name: string;
-                    /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                    url: string;
+                    /**
+                     * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                     * @enum {string}
+                     */
+                    kind?: "webhook" | "pull";
+                    /** @description Required for `webhook`, refused for `pull`. https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                    url?: string;
                     eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                     /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                     dealers?: "*" | string[];
@@ -17421,10 +17757,13 @@ export interface operations {
                     "application/json": {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
-                        /** @enum {string} */
-                        kind: "webhook";
-                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                        url: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                         dealers: "*" | string[];
@@ -17469,6 +17808,8 @@ export interface operations {
                             oldestWaitingAt: string | null;
                         };
                         secret: string;
+                        /** @description A pull destination created: the Bearer token of its feed, shown this once. */
+                        feedToken?: string;
                     };
                 };
             };
@@ -17876,10 +18217,13 @@ export interface operations {
                     "application/json": {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
-                        /** @enum {string} */
-                        kind: "webhook";
-                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                        url: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                         dealers: "*" | string[];
@@ -18196,8 +18540,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                    url: string;
+                    /**
+                     * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                     * @enum {string}
+                     */
+                    kind?: "webhook" | "pull";
+                    /** @description Required for `webhook`, refused for `pull`. https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
+                    url?: string;
                     eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                     /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                     dealers?: "*" | string[];
@@ -18260,10 +18609,13 @@ export interface operations {
                     "application/json": {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
-                        /** @enum {string} */
-                        kind: "webhook";
-                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                        url: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                         dealers: "*" | string[];
@@ -18435,6 +18787,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflict: `CONFLICT` */
+            409: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Dealer d-1 already exists",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -18595,7 +18977,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -18618,7 +19000,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
@@ -18995,10 +19377,13 @@ export interface operations {
                     "application/json": {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
-                        /** @enum {string} */
-                        kind: "webhook";
-                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                        url: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                         dealers: "*" | string[];
@@ -19449,10 +19834,13 @@ export interface operations {
                     "application/json": {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
-                        /** @enum {string} */
-                        kind: "webhook";
-                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                        url: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                         dealers: "*" | string[];
@@ -19911,10 +20299,13 @@ export interface operations {
                     "application/json": {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
-                        /** @enum {string} */
-                        kind: "webhook";
-                        /** @description https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
-                        url: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
                         dealers: "*" | string[];
@@ -19959,6 +20350,8 @@ export interface operations {
                             oldestWaitingAt: string | null;
                         };
                         secret: string;
+                        /** @description A pull destination created: the Bearer token of its feed, shown this once. */
+                        feedToken?: string;
                     };
                 };
             };
@@ -20309,6 +20702,496 @@ export interface operations {
             };
         };
     };
+    postAdminV1DestinationsNameRotateFeedToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "dms-behind-firewall",
+                     *       "kind": "pull",
+                     *       "url": null,
+                     *       "eventTypes": [
+                     *         "chat_summary.processed",
+                     *         "lead.created",
+                     *         "lead.updated"
+                     *       ],
+                     *       "dealers": "*",
+                     *       "ordering": "none",
+                     *       "retrySchedule": null,
+                     *       "rateLimit": null,
+                     *       "enabled": true,
+                     *       "disabledReason": null,
+                     *       "previousSecretUntil": null,
+                     *       "createdAt": "2026-11-20T09:12:03.114Z",
+                     *       "updatedAt": "2026-11-22T20:16:55.718Z",
+                     *       "health": {
+                     *         "state": "healthy",
+                     *         "failureStreak": 0,
+                     *         "lastSuccessAt": "2026-11-22T20:16:55.718Z",
+                     *         "lastFailureAt": null,
+                     *         "breakerOpenUntil": null,
+                     *         "waiting": 0,
+                     *         "failed": 0,
+                     *         "oldestWaitingAt": null
+                     *       },
+                     *       "feedToken": "dgf_q0P3kQ7wqJ0Yx6Zb1m9bVvR2c4d5e6f7g8h9i0j1k2l"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
+                        name: string;
+                        /**
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @enum {string}
+                         */
+                        kind: "webhook" | "pull";
+                        /** @description null for a pull destination. */
+                        url: string | null;
+                        eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
+                        /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
+                        dealers: "*" | string[];
+                        /**
+                         * @description `per-dealer`: one dealer's messages arrive in the order their outcomes were committed, retries included (a failing message holds the later ones of its dealer).
+                         * @enum {string}
+                         */
+                        ordering: "none" | "per-dealer";
+                        /** @description Delays in seconds before each attempt. A message is due when written, so the first entry is read as 0; entry n is the wait after attempt n. As many attempts as entries. Null: the default schedule. */
+                        retrySchedule: number[] | null;
+                        /** @description Requests per second at most. */
+                        rateLimit: number | null;
+                        enabled: boolean;
+                        disabledReason: string | null;
+                        /**
+                         * Format: date-time
+                         * @description Until then the secret before the last rotation also signs.
+                         */
+                        previousSecretUntil?: string | null;
+                        /** Format: date-time */
+                        createdAt: string;
+                        /** Format: date-time */
+                        updatedAt: string;
+                        health: {
+                            /**
+                             * @description `breaker-open`: 10 or more failures in a row; messages wait without spending attempts while one probe is tried.
+                             * @enum {string}
+                             */
+                            state: "healthy" | "failing" | "breaker-open" | "disabled";
+                            failureStreak: number;
+                            /** Format: date-time */
+                            lastSuccessAt: string | null;
+                            /** Format: date-time */
+                            lastFailureAt: string | null;
+                            /** Format: date-time */
+                            breakerOpenUntil: string | null;
+                            /** @description Messages PENDING. */
+                            waiting: number;
+                            /** @description Dead letters (FAILED). */
+                            failed: number;
+                            /** Format: date-time */
+                            oldestWaitingAt: string | null;
+                        };
+                        /** @description The Bearer token of the feed, shown this once; the previous one no longer opens it. */
+                        feedToken: string;
+                    };
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Subscriber newpartner does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Request Timeout: `REQUEST_TIMEOUT` */
+            408: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "REQUEST_TIMEOUT",
+                     *         "message": "The request took too long to arrive",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "REQUEST_TIMEOUT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Conflict: `CONFLICT` */
+            409: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Dealer d-1 already exists",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
+            413: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "PAYLOAD_TOO_LARGE",
+                     *         "message": "Request body is larger than the limit of 1048576 bytes",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "PAYLOAD_TOO_LARGE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unsupported Media Type: `UNSUPPORTED_MEDIA_TYPE` */
+            415: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "UNSUPPORTED_MEDIA_TYPE",
+                     *         "message": "Content-Type must be application/json",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "UNSUPPORTED_MEDIA_TYPE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     postAdminV1DestinationsNameTest: {
         parameters: {
             query?: never;
@@ -20482,6 +21365,36 @@ export interface operations {
                     };
                 };
             };
+            /** @description Conflict: `CONFLICT` */
+            409: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Dealer d-1 already exists",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "CONFLICT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Payload Too Large: `PAYLOAD_TOO_LARGE` */
             413: {
                 headers: {
@@ -20642,7 +21555,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `INVALID_JSON`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `NOT_FOUND`, `REQUEST_TIMEOUT`, `CONFLICT`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -20665,7 +21578,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
+                            code: "MALFORMED_REQUEST" | "INVALID_JSON" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "NOT_FOUND" | "REQUEST_TIMEOUT" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };

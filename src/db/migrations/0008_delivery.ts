@@ -15,6 +15,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     event_types text NOT NULL,
     dealers text NOT NULL,
     secret text NOT NULL,
+    feed_token_sha256 text,
     previous_secret text,
     previous_secret_until bigint,
     ordering text NOT NULL,

@@ -33,7 +33,7 @@ function describeSchedule(schedule) {
 function destinationCell(d) {
   return [
     h('div', { class: 'primary dest-name' }, d.name),
-    h('div', { class: 'mono small muted dest-url' }, d.url),
+    h('div', { class: 'mono small muted dest-url' }, d.kind === 'pull' ? `pull feed: GET /feeds/v1/${d.name}` : d.url),
     h(
       'div',
       { class: 'tags' },
@@ -114,8 +114,8 @@ function destinationGroup(d, actions) {
         cell.dataset.shown = text;
         replace(cell, draw());
       };
-      const { name, url, eventTypes, dealers, ordering, retrySchedule, rateLimit } = dest;
-      put(cells.destination, [name, url, eventTypes, dealers, ordering, retrySchedule, rateLimit], () => destinationCell(dest));
+      const { name, kind, url, eventTypes, dealers, ordering, retrySchedule, rateLimit } = dest;
+      put(cells.destination, [name, kind, url, eventTypes, dealers, ordering, retrySchedule, rateLimit], () => destinationCell(dest));
       put(cells.health, [health.state, health.breakerOpenUntil, dest.disabledReason, dest.previousSecretUntil], () => healthCell(dest));
       put(cells.streak, health.failureStreak, () =>
         health.failureStreak === 0 ? h('span', { class: 'muted' }, '0') : count(health.failureStreak),
@@ -421,7 +421,9 @@ export async function render(ctx) {
 
   /** The form's values as the API's body; throws a readable error. */
   const body = () => {
-    const out = { name: inputs.name.value.trim(), url: inputs.url.value.trim() };
+    // A pull destination has no url: left empty, none is sent (and a pull one keeps its kind).
+    const url = inputs.url.value.trim();
+    const out = { name: inputs.name.value.trim(), ...(url === '' ? {} : { url }) };
     out.eventTypes = typeBoxes.filter((b) => b.checked).map((b) => b.value);
     if (out.eventTypes.length === 0) throw Object.assign(new Error('Choose at least one event type.'), { field: 'eventTypes' });
     const dealers = inputs.dealers.value.trim();

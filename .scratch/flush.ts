@@ -1,0 +1,27 @@
+import { createServer } from 'node:http';
+import pino from 'pino';
+import { loadConfig } from '../src/core/config.js';
+import { Deliverer } from '../src/delivery/deliverer.js';
+import { generateSecret } from '../src/delivery/signature.js';
+import { insertDestination } from '../src/outbox/destination.repository.js';
+import { GroupCommitter } from '../src/storage/group-commit.js';
+import { createTestDatabase } from '../test/helpers/databases.js';
+const server = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(204).end()); });
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const port = (server.address() as any).port;
+const t = await createTestDatabase((process.env.D as any) ?? 'sqlite');
+const db = t.db.kysely;
+await insertDestination(db, { name: 'd', url: `http://127.0.0.1:${port}/`, eventTypes: ['chat_summary.processed'], dealers: '*', secret: generateSecret(), ordering: 'none', retrySchedule: null, rateLimit: null, enabled: true }, Date.now());
+const now = Date.now();
+const N = 10000;
+for (let i = 0; i < N; i += 1000) await db.insertInto('outbox_messages').values(Array.from({ length: 1000 }, (_, j) => ({ id: `msg_${i + j}`, destination: 'd', event_type: 'chat_summary.processed', dealer_uuid: 'x', ordering_key: 'x', source_id: 's', payload: '{"a":1}', created_at: now, status: 'PENDING', next_attempt_at: now }))).execute();
+const sizes: number[] = [];
+const committer = t.dialect === 'sqlite' ? new GroupCommitter({ db: t.db }) : undefined;
+const d = new Deliverer({ db: t.db, config: loadConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8' }).delivery, log: pino({ level: 'silent' }) as any, userAgent: 'x', transact: committer ? (w) => committer.transact(w) : undefined, onRecorded: (r) => sizes.push(r.length) });
+const t0 = performance.now();
+d.start();
+let done = 0;
+while (done < N) { await new Promise((r) => setTimeout(r, 100)); done = Number((await db.selectFrom('outbox_messages').select((eb) => eb.fn.countAll<string>().as('n')).where('status', '=', 'DELIVERED').executeTakeFirstOrThrow()).n); }
+const s = (performance.now() - t0) / 1000;
+console.log(t.dialect, N, 'in', s.toFixed(1), 's =', (N / s).toFixed(0), '/s; flushes', sizes.length, 'mean size', (sizes.reduce((a, b) => a + b, 0) / sizes.length).toFixed(1));
+await d.stop(); server.close(); await t.destroy();
