@@ -7,6 +7,7 @@ import { VERSION } from '../core/version.js';
 import { adminTokenCommand } from './admin-token.command.js';
 import { applyCommand } from './apply.command.js';
 import { type Command, UsageError } from './command.js';
+import { deliveriesCommand } from './deliveries.command.js';
 import { eventsCommand } from './events.command.js';
 import { hashPasswordCommand } from './hash-password.command.js';
 import { migrateCommand } from './migrate.command.js';
@@ -19,6 +20,7 @@ const COMMANDS: readonly Command[] = [
   migrateCommand,
   applyCommand,
   eventsCommand,
+  deliveriesCommand,
   hashPasswordCommand,
   adminTokenCommand,
 ];
