@@ -11,10 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { Pool } from 'undici';
 import type { Dialect } from '../src/db/connect.js';
-import { generateSecret } from '../src/delivery/signature.js';
-import { insertDestination } from '../src/outbox/destination.repository.js';
 import { envelope, newMessageId } from '../src/outbox/outbox.write.js';
 import { createTestDatabase } from '../test/helpers/databases.js';
+import { addDestination } from '../test/helpers/destinations.js';
 import { firstLine, startProcess } from './processes.js';
 import { prepareRuntime, ROOT, startService } from './targets.js';
 
@@ -71,21 +70,7 @@ async function serviceRun(dialect: Dialect, port: number, yardstickRate: number)
   const scratch = await createTestDatabase(dialect);
   try {
     const db = scratch.db.kysely;
-    await insertDestination(
-      db,
-      {
-        name: 'bench-receiver',
-        url: `http://127.0.0.1:${port}/in`,
-        eventTypes: ['chat_summary.processed'],
-        dealers: '*',
-        secret: generateSecret(),
-        ordering: 'none',
-        retrySchedule: null,
-        rateLimit: null,
-        enabled: true,
-      },
-      Date.now(),
-    );
+    await addDestination(db, 'bench-receiver', `http://127.0.0.1:${port}/in`, { eventTypes: ['chat_summary.processed'] });
     const now = Date.now();
     for (let i = 0; i < MESSAGES; i += 1000) {
       const rows = Array.from({ length: Math.min(1000, MESSAGES - i) }, (_, j) => ({

@@ -3,22 +3,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { DESTINATION_NAME_SCHEMA } from '../delivery/destination.rules.js';
+import { plainErrors } from '../http/error-schemas.js';
 import { acknowledge, authenticateFeed, hasMessagesAfter, readFeed } from './feed.service.js';
 
 /** How often a long poll looks for new messages (the DB; any process may have written them). */
 const POLL_MS = 50;
-
-const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message', 'requestId'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, requestId: { type: 'string' } },
-    },
-  },
-} as const;
 
 const feedItemSchema = {
   type: 'object',
@@ -91,7 +80,7 @@ export default async function feedRoutes(app: FastifyInstance): Promise<void> {
             },
           },
         },
-        response: { 200: feedPageSchema, '4xx': errorSchema, '5xx': errorSchema },
+        response: { 200: feedPageSchema, ...plainErrors },
       },
     },
     async (request, reply) => {

@@ -3,10 +3,9 @@
 // messages back to PENDING with a fresh schedule, audited as the CLI's.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { generateSecret } from '../../src/delivery/signature.js';
-import { insertDestination } from '../../src/outbox/destination.repository.js';
 import { run, show } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
+import { addDestination } from '../helpers/destinations.js';
 
 for (const dialect of testDialects()) {
   describe(`deliveries CLI [${dialect}]`, () => {
@@ -16,21 +15,7 @@ for (const dialect of testDialects()) {
       tdb = await createTestDatabase(dialect);
       const now = Date.now();
       for (const name of ['crm', 'dms']) {
-        await insertDestination(
-          tdb.db.kysely,
-          {
-            name,
-            url: 'https://example.com/hook',
-            eventTypes: ['lead.created'],
-            dealers: '*',
-            secret: generateSecret(),
-            ordering: 'none',
-            retrySchedule: null,
-            rateLimit: null,
-            enabled: true,
-          },
-          now,
-        );
+        await addDestination(tdb.db.kysely, name, 'https://example.com/hook', { eventTypes: ['lead.created'] });
       }
       const message = (id: string, destination: string, status: string, ageMs: number) => ({
         id,

@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Transact } from '../../src/db/connect.js';
-import { generateSecret } from '../../src/delivery/signature.js';
 import { insertEvents } from '../../src/eventlog/event.repository.js';
-import { insertDestination } from '../../src/outbox/destination.repository.js';
 import { claimBatch } from '../../src/pipeline/claim.js';
 import { storeOutcomes } from '../../src/pipeline/complete.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
+import { addDestination } from '../helpers/destinations.js';
 import { chatBody, eventsFixture, newEventRow } from '../helpers/events.js';
 
 for (const dialect of testDialects()) {
@@ -20,21 +19,10 @@ for (const dialect of testDialects()) {
     before(async () => {
       tdb = await createTestDatabase(dialect);
       await applyProvisioning(tdb.db.kysely, eventsFixture);
-      await insertDestination(
-        tdb.db.kysely,
-        {
-          name: 'atomic',
-          url: 'https://example.com/hook',
-          eventTypes: ['chat_summary.processed'],
-          dealers: '*',
-          secret: generateSecret(),
-          ordering: 'per-dealer',
-          retrySchedule: null,
-          rateLimit: null,
-          enabled: true,
-        },
-        Date.now(),
-      );
+      await addDestination(tdb.db.kysely, 'atomic', 'https://example.com/hook', {
+        eventTypes: ['chat_summary.processed'],
+        ordering: 'per-dealer',
+      });
     });
     after(() => tdb?.destroy());
 

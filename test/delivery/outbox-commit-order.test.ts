@@ -5,11 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { generateSecret } from '../../src/delivery/signature.js';
-import { insertDestination } from '../../src/outbox/destination.repository.js';
 import type { Outbound } from '../../src/outbox/outbound-types.js';
 import { enqueueMessages } from '../../src/outbox/outbox.write.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
+import { addDestination } from '../helpers/destinations.js';
 
 const outbound = (dealer: string, n: number): Outbound => ({
   type: 'chat_summary.processed',
@@ -23,21 +22,10 @@ if (testDialects().includes('postgres')) {
     let tdb: TestDatabase;
     before(async () => {
       tdb = await createTestDatabase('postgres');
-      await insertDestination(
-        tdb.db.kysely,
-        {
-          name: 'ordered',
-          url: 'https://example.com/hook',
-          eventTypes: ['chat_summary.processed'],
-          dealers: '*',
-          secret: generateSecret(),
-          ordering: 'per-dealer',
-          retrySchedule: null,
-          rateLimit: null,
-          enabled: true,
-        },
-        Date.now(),
-      );
+      await addDestination(tdb.db.kysely, 'ordered', 'https://example.com/hook', {
+        eventTypes: ['chat_summary.processed'],
+        ordering: 'per-dealer',
+      });
     });
     after(() => tdb?.destroy());
 

@@ -11,11 +11,11 @@ import type { Db, Dialect } from '../../src/db/connect.js';
 import type { Database, DestinationRow, OutboxMessageRow } from '../../src/db/schema.js';
 import { Deliverer } from '../../src/delivery/deliverer.js';
 import { BREAKER_THRESHOLD, type HealthChange, type RecordedAttempt } from '../../src/delivery/delivery.repository.js';
-import { generateSecret } from '../../src/delivery/signature.js';
 import { type DestinationSpec, insertDestination } from '../../src/outbox/destination.repository.js';
 import type { Outbound } from '../../src/outbox/outbound-types.js';
 import { enqueueMessages } from '../../src/outbox/outbox.write.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/databases.js';
+import { destinationSpec } from '../helpers/destinations.js';
 
 export { BREAKER_THRESHOLD };
 
@@ -140,21 +140,6 @@ export const DEALERS = [
 ];
 
 /** A destination subscribed to everything the tests enqueue, with a schedule of immediate retries. */
-function spec(name: string, url: string, overrides: Partial<DestinationSpec> = {}): DestinationSpec {
-  return {
-    name,
-    url,
-    eventTypes: ['chat_summary.processed', 'lead.created'],
-    dealers: '*',
-    secret: generateSecret(),
-    ordering: 'none',
-    retrySchedule: [0, 0, 0, 0, 0],
-    rateLimit: null,
-    enabled: true,
-    ...overrides,
-  };
-}
-
 /** Message i (data.n = i) of dealer `dealer` (by default one of DEALERS in turn). */
 export const outbound = (i: number, dealer = DEALERS[i % DEALERS.length] as string): Outbound => ({
   type: 'chat_summary.processed',
@@ -243,7 +228,8 @@ export function useHarness(dialect: Dialect): Harness {
       return r;
     },
     async destination(name, url, overrides = {}) {
-      const s = spec(name, url, overrides);
+      // Retried at once, five attempts: the tests' schedule unless they give their own.
+      const s = destinationSpec(name, url, { retrySchedule: [0, 0, 0, 0, 0], ...overrides });
       await insertDestination(db(), s, Date.now());
       destinations.push(name);
       return s;

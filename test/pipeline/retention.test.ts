@@ -10,13 +10,12 @@ import { ConfigError, loadConfig, type RetentionConfig } from '../../src/core/co
 import { type Db, ownTransaction, type Transact } from '../../src/db/connect.js';
 import { RETENTION_LOCK_KEY } from '../../src/db/dialect.js';
 import type { NewEventRow } from '../../src/db/schema.js';
-import { generateSecret } from '../../src/delivery/signature.js';
 import { insertEvents, receivedEventRow } from '../../src/eventlog/event.repository.js';
-import { insertDestination } from '../../src/outbox/destination.repository.js';
 import { replayEvents } from '../../src/pipeline/replay.js';
 import { initialRetentionState, RETENTION_BATCH_SIZE, runRetention, startRetention } from '../../src/pipeline/retention.js';
 import { GroupCommitter } from '../../src/storage/group-commit.js';
 import { backlogSize, indexBacklog } from '../../src/storage/search-index.js';
+import { addDestination } from '../helpers/destinations.js';
 import { acceptEvent, chatBody, drain, eventsFixture, getStatus, makeWorker, sendEvent, silentLog, summaryRow } from '../helpers/events.js';
 import { describeEachDialect, type SuiteContext } from '../helpers/suite.js';
 
@@ -241,21 +240,7 @@ describeEachDialect('retention: batches', { fixture: eventsFixture }, (ctx) => {
   test('delivered outbox messages older than the body retention go with their attempts; dead letters and waiting ones stay', async () => {
     const db = ctx().tdb.db;
     const now = Date.now();
-    await insertDestination(
-      db.kysely,
-      {
-        name: 'retained',
-        url: 'https://example.com/hook',
-        eventTypes: ['lead.created'],
-        dealers: '*',
-        secret: generateSecret(),
-        ordering: 'none',
-        retrySchedule: null,
-        rateLimit: null,
-        enabled: true,
-      },
-      now,
-    );
+    await addDestination(db.kysely, 'retained', 'https://example.com/hook', { eventTypes: ['lead.created'] });
     const message = (id: string, status: string, deliveredDaysAgo: number | null) => ({
       id,
       destination: 'retained',

@@ -12,11 +12,10 @@ import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
-import { generateSecret } from '../../src/delivery/signature.js';
-import { insertDestination } from '../../src/outbox/destination.repository.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
 import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
+import { addDestination } from '../helpers/destinations.js';
 import { EVENTS_URL, onePartnerFixture, VIN_1 } from '../helpers/events.js';
 import { killHard, running, type ServiceProcess, serviceClient, startService } from '../helpers/service-process.js';
 import { basic } from '../helpers/suite.js';
@@ -79,22 +78,10 @@ for (const dialect of testDialects()) {
 
       tdb = await createTestDatabase(dialect);
       await applyProvisioning(tdb.db.kysely, onePartnerFixture(USERNAME, PASSWORD, PARTNER_DEALER_ID));
-      const secret = generateSecret();
-      await insertDestination(
-        tdb.db.kysely,
-        {
-          name: 'crash-receiver',
-          url: `http://${HOST}:${receiverPort}/in`,
-          eventTypes: ['chat_summary.processed'],
-          dealers: '*',
-          secret,
-          ordering: 'none',
-          retrySchedule: [0, 1, 1, 1, 1, 1, 1, 1, 1, 1],
-          rateLimit: null,
-          enabled: true,
-        },
-        Date.now(),
-      );
+      const { secret } = await addDestination(tdb.db.kysely, 'crash-receiver', `http://${HOST}:${receiverPort}/in`, {
+        eventTypes: ['chat_summary.processed'],
+        retrySchedule: [0, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      });
       const port = await freePort();
       const env = {
         DATABASE_URL: tdb.url,
