@@ -179,7 +179,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // The in-process worker runs in the storage thread (or inline); with WORKER_ENABLED=false,
   // run `dealer-gateway worker` processes separately.
   await app.register(eventRoutes, { onStored: options.onEventStored });
-  await app.register(feedRoutes);
+  await app.register(feedRoutes, { throttle: config.authThrottle });
   await app.register(adminRoutes, { delivery: config.delivery });
   await app.register(consoleRoutes);
 

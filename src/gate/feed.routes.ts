@@ -2,6 +2,9 @@
 // host a webhook endpoint. Bearer feed token; cursor = the last seq read; long poll with `wait`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { FailureThrottle } from '../auth/failure-throttle.js';
+import type { AuthThrottleConfig } from '../core/config.js';
+import { AppError, isAppError } from '../core/errors.js';
 import { DESTINATION_NAME_SCHEMA } from '../delivery/destination.rules.js';
 import { plainErrors } from '../http/error-schemas.js';
 import { acknowledge, authenticateFeed, hasMessagesAfter, readFeed } from './feed.service.js';
@@ -44,7 +47,21 @@ interface FeedQuery {
   wait: number;
 }
 
-export default async function feedRoutes(app: FastifyInstance): Promise<void> {
+export default async function feedRoutes(app: FastifyInstance, opts: { throttle: AuthThrottleConfig }): Promise<void> {
+  // Failed feed authentications per address, as for partners and the admin token: past
+  // AUTH_MAX_FAILURES_PER_ADDRESS in AUTH_FAILURE_WINDOW_MS the address gets 429 until the window ends.
+  const failures = new FailureThrottle(opts.throttle.maxFailuresPerAddress, opts.throttle.windowMs);
+  const authenticate = async (ip: string, name: string, header: string | undefined) => {
+    const now = Date.now();
+    const waitMs = failures.blockedFor(ip, now);
+    if (waitMs > 0) throw new AppError('TOO_MANY_REQUESTS', 'Too many failed authentications; retry later', Math.ceil(waitMs / 1000));
+    try {
+      return await authenticateFeed(app.db, name, header);
+    } catch (error) {
+      if (isAppError(error) && error.statusCode === 401) failures.fail(ip, now);
+      throw error;
+    }
+  };
   // Shutting down: long polls answer what they have now instead of holding the close up.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -85,7 +102,7 @@ export default async function feedRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { destination: name } = request.params;
-      const destination = await authenticateFeed(app.db, name, request.headers.authorization);
+      const destination = await authenticate(request.ip, name, request.headers.authorization);
       const after = Number(request.query.after);
       const { limit, wait } = request.query;
       await acknowledge(app.db, name, after, Date.now());

@@ -64,7 +64,7 @@ export const OPERATION_ERROR_CODES: Readonly<Record<OperationKey, Codes>> = {
   'GET /service-pre-diag/third-party-events/vehicle-service-chat/v1/{requestId}': [...PARTNER, ...PARAMS, 'EVENT_NOT_FOUND'],
 
   // 401 for any token that does not open this feed (another destination's too); 409: disabled.
-  'GET /feeds/v1/{destination}': [...ANY, 'NULL_CREDENTIALS', 'MALFORMED_CREDENTIALS', 'WRONG_CREDENTIAL', ...PARAMS, 'CONFLICT'],
+  'GET /feeds/v1/{destination}': [...ANY, ...AUTH, ...PARAMS, 'CONFLICT'],
 
   'GET /admin/v1/events': [...ADMIN, ...PARAMS],
   'GET /admin/v1/events/{requestId}': [...ADMIN, ...PARAMS, 'EVENT_NOT_FOUND'],

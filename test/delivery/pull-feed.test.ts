@@ -274,3 +274,17 @@ describeEachDialect(
     });
   },
 );
+
+describeEachDialect('pull feed: failed authentications', { env: { ADMIN_TOKEN: TOKEN, AUTH_MAX_FAILURES_PER_ADDRESS: '3' } }, (ctx) => {
+  test('an address that keeps presenting wrong tokens is refused with 429 until its window ends; the right token then too', async () => {
+    const { app } = ctx();
+    const created = await admin(app, 'POST', '/destinations', { name: 'guarded', kind: 'pull', eventTypes: ['lead.created'] });
+    assert.equal(created.statusCode, 201, created.body);
+    const token = created.json().feedToken as string;
+    for (let i = 0; i < 3; i++) assert.equal((await feed(app, 'guarded', `dgf_wrong_${i}`)).statusCode, 401);
+    const blocked = await feed(app, 'guarded', token);
+    assert.equal(blocked.statusCode, 429, blocked.body);
+    assert.equal(blocked.json().error.code, 'TOO_MANY_REQUESTS');
+    assert.ok(Number(blocked.headers['retry-after']) > 0);
+  });
+});

@@ -4876,6 +4876,41 @@ export interface operations {
                     };
                 };
             };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
             /** @description Internal Server Error: `INTERNAL_ERROR` */
             500: {
                 headers: {
@@ -4941,7 +4976,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `CONFLICT` */
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `CONFLICT`, `TOO_MANY_REQUESTS` */
             "4XX": {
                 headers: {
                     /**
@@ -4964,7 +4999,7 @@ export interface operations {
                     "application/json": {
                         error: {
                             /** @enum {string} */
-                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "CONFLICT";
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "CONFLICT" | "TOO_MANY_REQUESTS";
                             message: string;
                             requestId: string;
                         };
