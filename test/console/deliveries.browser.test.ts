@@ -223,6 +223,22 @@ describeEachDialect(
         assert.equal(await row('xss-probe').locator('.dest-url').textContent(), hostileUrl);
         assert.equal(await page.locator('#view img').count(), 0);
 
+        // A pull destination: no URL field; its feed token is shown once beside the secret.
+        await page.locator('#destination-kind').selectOption('pull');
+        assert.equal(await page.locator('#destination-url').isVisible(), false, 'a pull destination has no URL');
+        await page.locator('#destination-name').fill('feed');
+        for (const box of await page.locator('#destination-types input[type="checkbox"]').all()) {
+          await box.setChecked((await box.getAttribute('value')) === 'lead.created');
+        }
+        await page.locator('#create-destination').click();
+        const pullBox = page.locator('#destination-created', { hasText: 'Destination feed created' });
+        await pullBox.waitFor();
+        const shown = await pullBox.locator('code.secret').allTextContents();
+        assert.equal(shown.length, 2, 'the signing secret and the feed token');
+        assert.match(shown[1] as string, /^dgf_/);
+        await row('feed').locator('.dest-url', { hasText: 'pull feed: GET /feeds/v1/feed' }).waitFor();
+        assert.equal(await page.locator('#destination-url').isVisible(), true, 'the form is back to a webhook');
+
         // Never shown again: not after a reload.
         await page.reload();
         await row('crm').waitFor();

@@ -12,7 +12,7 @@ import { age, clockTime, count, dateTime } from '../format.js';
 
 const REFRESH_MS = 10_000;
 const COLUMNS = ['Destination', 'Health', 'Failures in a row', 'Last success', 'Waiting', 'Failed', 'Oldest waiting', 'Actions'];
-const FORM_FIELDS = ['name', 'url', 'eventTypes', 'dealers', 'ordering', 'retrySchedule'];
+const FORM_FIELDS = ['name', 'kind', 'url', 'eventTypes', 'dealers', 'ordering', 'retrySchedule'];
 
 const messagesHref = (params) => `#/deliveries/messages${query(params)}`;
 const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
@@ -397,6 +397,12 @@ export async function render(ctx) {
     url: field('url', { type: 'url', id: 'destination-url', size: 48, placeholder: 'https://receiver.example.com/hooks' }),
     dealers: field('dealers', { type: 'text', id: 'destination-dealers', size: 24, value: '*' }),
     retrySchedule: field('retrySchedule', { type: 'text', id: 'destination-retry', size: 24, placeholder: 'default' }),
+    kind: h(
+      'select',
+      { name: 'kind', id: 'destination-kind' },
+      h('option', { value: 'webhook' }, 'webhook: POSTed to a URL'),
+      h('option', { value: 'pull' }, 'pull: read from its feed with a token'),
+    ),
     ordering: h(
       'select',
       { name: 'ordering', id: 'destination-ordering' },
@@ -412,8 +418,19 @@ export async function render(ctx) {
     typeBoxes.map((box) => h('label', { class: 'check' }, box, h('span', { class: 'mono' }, box.value))),
   );
   const formFeedback = h('div', { id: 'destination-form-feedback' });
-  const create = h('button', { type: 'submit', class: 'button', id: 'create-destination' }, 'Create destination');
   const hint = (text) => h('span', { class: 'hint' }, text);
+  const urlField = h(
+    'label',
+    { class: 'field wide' },
+    'URL',
+    inputs.url,
+    hint('https:// (or http://) where each message is POSTed, signed'),
+  );
+  // A pull destination has no URL: its consumer reads GET /feeds/v1/{name} with the feed token.
+  inputs.kind.addEventListener('change', () => {
+    urlField.hidden = inputs.kind.value === 'pull';
+  });
+  const create = h('button', { type: 'submit', class: 'button', id: 'create-destination' }, 'Create destination');
   const fieldElements = { ...inputs, eventTypes };
   const markInvalid = (names) => {
     for (const [name, el] of Object.entries(fieldElements)) el.classList.toggle('invalid', names.includes(name));
@@ -421,9 +438,10 @@ export async function render(ctx) {
 
   /** The form's values as the API's body; throws a readable error. */
   const body = () => {
-    // A pull destination has no url: left empty, none is sent (and a pull one keeps its kind).
+    // A pull destination has no url; a webhook one always sends what was typed (the service names what is wrong).
+    const kind = inputs.kind.value;
     const url = inputs.url.value.trim();
-    const out = { name: inputs.name.value.trim(), ...(url === '' ? {} : { url }) };
+    const out = { name: inputs.name.value.trim(), kind, ...(kind === 'pull' ? {} : { url }) };
     out.eventTypes = typeBoxes.filter((b) => b.checked).map((b) => b.value);
     if (out.eventTypes.length === 0) throw Object.assign(new Error('Choose at least one event type.'), { field: 'eventTypes' });
     const dealers = inputs.dealers.value.trim();
@@ -454,7 +472,8 @@ export async function render(ctx) {
       'div',
       { class: 'form-grid' },
       h('label', { class: 'field' }, 'Name', inputs.name, hint('lower-case letters, digits, . _ -')),
-      h('label', { class: 'field wide' }, 'URL', inputs.url, hint('https:// (or http://) where each message is POSTed, signed')),
+      h('label', { class: 'field' }, 'Kind', inputs.kind),
+      urlField,
       eventTypes,
       h('label', { class: 'field' }, 'Dealers', inputs.dealers, hint('* for every dealer, or dealer UUIDs separated by commas')),
       h('label', { class: 'field' }, 'Ordering', inputs.ordering),
@@ -488,9 +507,17 @@ export async function render(ctx) {
       const created = await admin.post('/destinations', value, { signal });
       form.reset();
       inputs.dealers.value = '*';
+      urlField.hidden = false;
       replace(
         formFeedback,
-        h('div', { id: 'destination-created' }, secretBox(`Destination ${created.name} created. Its signing secret:`, created.secret)),
+        h(
+          'div',
+          { id: 'destination-created' },
+          secretBox(`Destination ${created.name} created. Its signing secret:`, created.secret),
+          created.feedToken
+            ? secretBox(`Its feed token (GET /feeds/v1/${created.name}, Authorization: Bearer …):`, created.feedToken)
+            : null,
+        ),
       );
       for (const group of show((await admin.get('/destinations', { signal })).items)) group.tbody.classList.add('fresh');
     } catch (err) {
