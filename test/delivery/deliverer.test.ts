@@ -52,10 +52,12 @@ for (const dialect of testDialects()) {
       const rx = await h.receiver((req) => ({ status: req.n <= 2 ? 500 : 204 }));
       await h.destination('retry-ok', rx.url(), { retrySchedule: [0, 0, 0, 0, 0] });
       h.start();
-      await h.enqueue(range(6).map((i) => outbound(i)));
+      // Four messages, eight failures: under the breaker's ten in a row, however the answers
+      // interleave (with six, a slow machine recorded ten failures before any success).
+      await h.enqueue(range(4).map((i) => outbound(i)));
       await waitFor('all delivered', async () => (await statuses('retry-ok')).every((s) => s === 'DELIVERED'));
       const messages = await h.messages('retry-ok');
-      assert.equal(messages.length, 6);
+      assert.equal(messages.length, 4);
       const attempts = await h.attempts('retry-ok');
       for (const m of messages) {
         assert.equal(m.status, 'DELIVERED');
@@ -81,7 +83,7 @@ for (const dialect of testDialects()) {
           'the same bytes on every attempt',
         );
       }
-      assert.equal(rx.received.length, 18);
+      assert.equal(rx.received.length, 12);
     });
 
     test('the schedule runs out: FAILED after its attempts, last_error kept, the message stays (dead letter)', async () => {
