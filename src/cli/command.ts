@@ -27,3 +27,11 @@ export function parseCommandArgs<O extends ParseArgsOptions>(args: string[], opt
     throw new UsageError(unknown ? `unknown option ${unknown[1]}` : (message.split('\n')[0] ?? message));
   }
 }
+
+/** An option holding a date-time (`--since`, `--until`): epoch ms, or a UsageError naming it. */
+export function timeOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`--${name}: not a date-time: ${value}`);
+  return ms;
+}

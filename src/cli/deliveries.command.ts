@@ -8,7 +8,7 @@ import {
 } from '../admin/messages.service.js';
 import { loadConfig } from '../core/config.js';
 import type { Command } from './command.js';
-import { parseCommandArgs, UsageError } from './command.js';
+import { parseCommandArgs, timeOption, UsageError } from './command.js';
 import { openCliDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway deliveries <list|show|retry|recover> [options]
@@ -50,11 +50,10 @@ const options = {
 const STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 const ACTOR = 'cli';
 
+/** The admin services take ISO-8601 times. */
 function isoTime(name: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`--${name}: not a date-time: ${value}`);
-  return new Date(ms).toISOString();
+  const ms = timeOption(name, value);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }
 
 export const deliveriesCommand: Command = {

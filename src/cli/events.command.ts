@@ -4,7 +4,7 @@ import { EVENT_STATUSES, type EventStatus, eventFromRow } from '../eventlog/even
 import { findEvent } from '../eventlog/event.repository.js';
 import { countReplayable, replayEvents } from '../pipeline/replay.js';
 import type { Command } from './command.js';
-import { parseCommandArgs, UsageError } from './command.js';
+import { parseCommandArgs, timeOption, UsageError } from './command.js';
 import { openCliDatabase } from './database.js';
 
 const help = `Usage: dealer-gateway events <list|show|replay> [options]
@@ -63,13 +63,6 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
 }
 
-function time(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new UsageError(`--${name}: not a date-time: ${value}`);
-  return ms;
-}
-
 export const eventsCommand: Command = {
   name: 'events',
   summary: 'list, inspect and replay events',
@@ -90,8 +83,8 @@ export const eventsCommand: Command = {
       ...(values.dealer !== undefined && { dealer: values.dealer }),
       ...(values['error-code'] !== undefined && { errorCode: values['error-code'] }),
       ...(values.search !== undefined && { text: values.search }),
-      ...(values.since !== undefined && { since: time('since', values.since) }),
-      ...(values.until !== undefined && { until: time('until', values.until) }),
+      ...(values.since !== undefined && { since: timeOption('since', values.since) }),
+      ...(values.until !== undefined && { until: timeOption('until', values.until) }),
     };
     const limit = values.limit === undefined ? 50 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit: expected a positive whole number');

@@ -4,11 +4,11 @@
 // event waits in RECEIVED (after a replay, say) the page refreshes itself every 2 s.
 import { admin, query, segment } from '../api.js';
 import { badge, h, notice, replace } from '../dom.js';
+import { follower } from '../follow.js';
 import { dateTime } from '../format.js';
 import { fieldsNamed, jsonView } from '../json-view.js';
 import { LAST_LIST_KEY } from './events.js';
 
-const REFRESH_MS = 2000;
 const REPLAY_FIXES = new Set(['REJECTED', 'FAILED']);
 
 function problems(kind, list) {
@@ -89,10 +89,9 @@ export async function render(ctx) {
   const requestId = decodeURIComponent(ctx.match[1]);
   const back = sessionStorage.getItem(LAST_LIST_KEY);
   const feedback = h('div');
-  let timer = null;
-  signal.addEventListener('abort', () => clearTimeout(timer));
 
   const load = () => admin.get(`/events/${segment(requestId)}`, { signal });
+  const follow = follower(signal, load, show, feedback);
 
   const replay = h('button', { type: 'button', class: 'button', id: 'replay-event' }, 'Replay');
   // Replay is the page's primary action only where it can fix something: a REJECTED or FAILED
@@ -148,16 +147,7 @@ export async function render(ctx) {
       h('h2', {}, 'Timeline'),
       timeline(event.timeline),
     );
-    clearTimeout(timer);
-    if (event.status === 'RECEIVED') {
-      timer = setTimeout(async () => {
-        try {
-          show(await load());
-        } catch (err) {
-          if (err.name !== 'AbortError') replace(feedback, notice('error', `Refreshing failed: ${err.message}`));
-        }
-      }, REFRESH_MS);
-    }
+    follow(event.status === 'RECEIVED');
   }
 
   let event;

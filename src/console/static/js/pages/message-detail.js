@@ -6,11 +6,10 @@
 import { admin, query, segment } from '../api.js';
 import { httpBadge, sourceOf } from '../delivery.js';
 import { badge, h, notice, replace } from '../dom.js';
+import { follower } from '../follow.js';
 import { count, dateTime } from '../format.js';
 import { jsonView } from '../json-view.js';
 import { LAST_MESSAGES_KEY } from './messages.js';
-
-const REFRESH_MS = 2000;
 
 function facts(message) {
   const entries = [
@@ -95,10 +94,9 @@ export async function render(ctx) {
   const id = decodeURIComponent(ctx.match[1]);
   const back = sessionStorage.getItem(LAST_MESSAGES_KEY);
   const feedback = h('div');
-  let timer = null;
-  signal.addEventListener('abort', () => clearTimeout(timer));
 
   const load = () => admin.get(`/messages/${segment(id)}`, { signal });
+  const follow = follower(signal, load, show, feedback);
 
   const retry = h('button', { type: 'button', class: 'button', id: 'retry-message' }, 'Retry');
   let following = false;
@@ -142,16 +140,7 @@ export async function render(ctx) {
       h('h2', {}, 'Envelope, as sent'),
       h('section', { id: 'envelope' }, jsonView(message.payload)),
     );
-    clearTimeout(timer);
-    if (message.status === 'PENDING') {
-      timer = setTimeout(async () => {
-        try {
-          show(await load());
-        } catch (err) {
-          if (err.name !== 'AbortError') replace(feedback, notice('error', `Refreshing failed: ${err.message}`));
-        }
-      }, REFRESH_MS);
-    }
+    follow(message.status === 'PENDING');
   }
 
   let message;
