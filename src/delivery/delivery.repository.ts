@@ -117,6 +117,23 @@ export async function claimMessages(trx: Kysely<Database>, dialect: Dialect, opt
     .updateTable('outbox_messages')
     .set({ locked_by: options.workerId, locked_until: now + options.leaseMs, attempts: sql<number>`attempts + 1` })
     .where('seq', 'in', chosen)
+    // Checked again in the statement that leases: the destinations were read in an earlier
+    // statement, and a sender recording a 410 (or a breaker opening) may have committed since,
+    // releasing its message and disabling the destination at once (PostgreSQL, read committed).
+    .where('status', '=', sql.lit('PENDING'))
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+    .where((eb) =>
+      eb(
+        'destination',
+        'in',
+        eb
+          .selectFrom('destinations')
+          .select('name')
+          .where('enabled', '=', 1)
+          .where('kind', '!=', 'pull')
+          .where((d) => d.or([d('breaker_open_until', 'is', null), d('breaker_open_until', '<=', now)])),
+      ),
+    )
     .returningAll()
     .execute();
   return leased
