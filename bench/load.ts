@@ -18,6 +18,8 @@ export interface LoadOptions {
   readonly seconds: number;
   /** Count answers per status code (wrk: costs the client throughput, see bench/wrk.lua). */
   readonly countStatuses?: boolean;
+  /** Requests per second across all connections (a fixed rate: autocannon only, wrk cannot). */
+  readonly rate?: number | undefined;
 }
 
 export interface LoadResult {
@@ -123,6 +125,7 @@ interface AutocannonFigures {
 async function autocannon(o: LoadOptions): Promise<LoadResult> {
   const body = readFileSync(o.bodiesFile, 'utf8').split('\n')[0] ?? '';
   const args = [join(ROOT, 'node_modules/autocannon/autocannon.js'), '--json', '-c', String(o.connections), '-d', String(o.seconds)];
+  if (o.rate !== undefined) args.push('-R', String(o.rate));
   args.push('-t', '60', '-m', 'POST', '-H', 'Content-Type:application/json', '-H', `Authorization:${o.authorization}`, '-b', body);
   args.push(`http://127.0.0.1:${o.port}${o.path}`);
   const text = await output(process.execPath, args, process.env);
@@ -146,5 +149,5 @@ async function autocannon(o: LoadOptions): Promise<LoadResult> {
 }
 
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  return loadTool() === 'wrk' ? wrk(options) : autocannon(options);
+  return loadTool() === 'wrk' && options.rate === undefined ? wrk(options) : autocannon(options);
 }

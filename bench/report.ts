@@ -13,7 +13,7 @@ export interface Row {
   readonly dialect: string;
   /** The route measured, for the ratio to the baseline of the same route. */
   readonly route: 'gate' | 'leads' | null;
-  readonly unit: 'req/s' | 'ev/s';
+  readonly unit: 'req/s' | 'ev/s' | 'msg/s';
   readonly rate: number | null;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;

@@ -9,12 +9,17 @@
 //   drain     BENCH_DRAIN_EVENTS (200000) events preloaded as RECEIVED for a partner with a JSON
 //             Schema and a JSONata transform, drained by `dealer-gateway worker` (events/s, RSS)
 //   overload  service, default configuration, BENCH_OVERLOAD_CONNECTIONS (500) connections
+//   delivery  the yardstick (bare undici POSTs to a no-op receiver), the service draining
+//             BENCH_DELIVERY_MESSAGES (20000) preloaded messages, the outbox's cost at the gate
+//             and at lead saves, the gate at its maximum with delivery on, and lag at
+//             BENCH_LAG_RATE (1000) events/s (bench/delivery-scenarios.ts)
 //
 // Prints a table; writes bench/results/<timestamp>-<dialect>.json and bench/results/latest.json.
 // Asserts nothing.
 //
 //   npm run bench
 //   BENCH_DIALECTS=sqlite BENCH_SCENARIOS=gate,leads BENCH_SECONDS=5 npm run bench
+//   npm run bench:delivery            (BENCH_SCENARIOS=delivery)
 //
 // Also: BENCH_CONNECTIONS (50), BENCH_WORKER_BATCH_SIZE (unset: the worker's default),
 // BENCH_DRAIN_TIMEOUT_S (1800), BENCH_LOADGEN (wrk|autocannon), BENCH_LOG_DIR (keep the
@@ -28,11 +33,12 @@ import { sql } from 'kysely';
 import type { Dialect } from '../src/db/connect.js';
 import { applyProvisioning } from '../src/provisioning/provisioning.service.js';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/databases.js';
+import { DeliveryBench } from './delivery-scenarios.js';
 import { gateBody, leadBody, provisioning } from './fixture.js';
 import { loadTool } from './load.js';
 import { isAborted } from './processes.js';
 import { addRatios, type DialectReport, machineFacts, printProcesses, printTable, stamp, writeDialect, writeLatest } from './report.js';
-import { type BodyFiles, DialectBench } from './scenarios.js';
+import type { BodyFiles } from './scenarios.js';
 import { type Scenario, settings } from './settings.js';
 import { prepareRuntime } from './targets.js';
 
@@ -58,7 +64,7 @@ async function benchDialect(dialect: Dialect, bodies: BodyFiles): Promise<Dialec
   const scratch = await createTestDatabase(dialect);
   try {
     await applyProvisioning(scratch.db.kysely, provisioning);
-    const bench = new DialectBench(dialect, scratch, bodies);
+    const bench = new DeliveryBench(dialect, scratch, bodies);
     const has = (s: Scenario) => settings.scenarios.includes(s);
     const routes = (['gate', 'leads'] as const).filter(has);
     process.stdout.write(`${dialect}:\n`);
@@ -71,6 +77,7 @@ async function benchDialect(dialect: Dialect, bodies: BodyFiles): Promise<Dialec
     if (has('leads')) await bench.leads();
     if (has('drain')) await bench.drain();
     if (has('overload')) await bench.overload();
+    if (has('delivery')) await bench.delivery();
     addRatios(bench.rows);
     return { dialect, database: await databaseVersion(scratch), rows: bench.rows, processes: bench.processes };
   } finally {

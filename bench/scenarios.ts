@@ -21,17 +21,25 @@ export class DialectBench {
   readonly processes: ProcessFigures[] = [];
 
   constructor(
-    private readonly dialect: Dialect,
-    private readonly scratch: TestDatabase,
-    private readonly bodies: BodyFiles,
+    protected readonly dialect: Dialect,
+    protected readonly scratch: TestDatabase,
+    protected readonly bodies: BodyFiles,
   ) {}
 
-  private get db() {
+  protected get db() {
     return this.scratch.db.kysely;
   }
 
-  private load(target: Target, route: 'gate' | 'leads', connections = settings.connections, countStatuses = false): Promise<LoadResult> {
+  /** `rate`: requests per second in all (autocannon's fixed rate); else as fast as answers come. */
+  protected load(
+    target: Target,
+    route: 'gate' | 'leads',
+    connections = settings.connections,
+    countStatuses = false,
+    rate?: number,
+  ): Promise<LoadResult> {
     return runLoad({
+      rate,
       port: target.port,
       path: route === 'gate' ? GATE_PATH : LEADS_PATH,
       bodiesFile: this.bodies[route],
@@ -42,7 +50,7 @@ export class DialectBench {
     });
   }
 
-  private row(scenario: string, route: Row['route'], target: Target, load: LoadResult, peakMb: number, note = '', details = {}): void {
+  protected row(scenario: string, route: Row['route'], target: Target, load: LoadResult, peakMb: number, note = '', details = {}): void {
     this.rows.push({
       scenario,
       dialect: this.dialect,
@@ -63,7 +71,7 @@ export class DialectBench {
   }
 
   /** A row with no latency figures (a failure, or the drain, which has a rate only). */
-  private emptyRow(scenario: string, unit: Row['unit']): Row {
+  protected emptyRow(scenario: string, unit: Row['unit']): Row {
     return {
       scenario,
       dialect: this.dialect,
@@ -83,7 +91,7 @@ export class DialectBench {
     };
   }
 
-  private failed(scenario: string, err: unknown): void {
+  protected failed(scenario: string, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${this.dialect} ${scenario} failed: ${message}\n`);
     this.rows.push({
@@ -94,7 +102,7 @@ export class DialectBench {
   }
 
   /** Starts a target, runs `body`, stops it and records its memory figures, whatever happens. */
-  private async with(start: () => Promise<Target>, label: string, body: (t: Target) => Promise<void>): Promise<void> {
+  protected async with(start: () => Promise<Target>, label: string, body: (t: Target) => Promise<void>): Promise<void> {
     try {
       const target = await start();
       try {
@@ -110,7 +118,7 @@ export class DialectBench {
   }
 
   /** A fresh service process (default configuration plus `env`) on an emptied events table. */
-  private service(label: string, env: Record<string, string> = {}): () => Promise<Target> {
+  protected service(label: string, env: Record<string, string> = {}): () => Promise<Target> {
     return async () => {
       await resetEvents(this.db, this.dialect);
       return startService(label, this.scratch.url, env);

@@ -1,7 +1,7 @@
 // The benchmark's knobs, read once from the environment (see bench/run.ts for the list).
 import type { Dialect } from '../src/db/connect.js';
 
-export const SCENARIOS = ['gate', 'leads', 'drain', 'overload'] as const;
+export const SCENARIOS = ['gate', 'leads', 'drain', 'overload', 'delivery'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 function positive(name: string, fallback: number): number {
@@ -24,6 +24,9 @@ export const settings = {
   connections: positive('BENCH_CONNECTIONS', 50),
   overloadConnections: positive('BENCH_OVERLOAD_CONNECTIONS', 500),
   drainEvents: positive('BENCH_DRAIN_EVENTS', 200_000),
+  deliveryMessages: positive('BENCH_DELIVERY_MESSAGES', 20_000),
+  /** The gate's fixed rate for the delivery lag scenario, events per second. */
+  lagRate: positive('BENCH_LAG_RATE', 1000),
   /** null: the worker's own default (WORKER_BATCH_SIZE unset). */
   workerBatchSize: process.env.BENCH_WORKER_BATCH_SIZE ? positive('BENCH_WORKER_BATCH_SIZE', 50) : null,
   dialects: list<Dialect>('BENCH_DIALECTS', ['sqlite', 'postgres']),

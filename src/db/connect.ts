@@ -21,16 +21,19 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/**
- * Runs work in a transaction. By default its own (`ownTransaction`); in the storage thread on
- * SQLite, the next group-commit batch's, so the worker's writes share the gate's commits.
- */
-export type Transact = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+export interface TransactOptions {
+  /**
+   * false: the commit need not reach the disk before it returns — for work whose loss in a power
+   * failure costs only work done again (dialect.ts, transactionNotWaitingForDisk). Default true.
+   */
+  readonly durable?: boolean;
+}
 
-export const ownTransaction =
-  (kysely: Kysely<Database>): Transact =>
-  (work) =>
-    kysely.transaction().execute(work);
+/**
+ * Runs work in a transaction. By default its own (`ownTransaction`, dialect.ts); in the storage
+ * thread on SQLite, the next group-commit batch's, so the worker's writes share the gate's commits.
+ */
+export type Transact = <T>(work: (trx: Kysely<Database>) => Promise<T>, options?: TransactOptions) => Promise<T>;
 
 /** Where a PostgreSQL pool reports the connections it lost (idle or checked out). */
 export interface PoolLog {
@@ -66,6 +69,9 @@ const pgTypes = {
   },
 };
 
+/** Every commit fsyncs the WAL; dialect.ts lowers it for one transaction at a time (transactionNotWaitingForDisk). */
+export const SQLITE_SYNCHRONOUS = 'FULL';
+
 function openSqlite(path: string): SqliteDatabase.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const Sqlite = loadSqlite();
@@ -73,7 +79,7 @@ function openSqlite(path: string): SqliteDatabase.Database {
   // Durability: WAL + synchronous=FULL fsyncs the WAL on every commit, so a commit that returned
   // survives power loss. busy_timeout lets `apply` and a separate worker process share the file.
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return sqlite;

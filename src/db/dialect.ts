@@ -1,7 +1,7 @@
 // How the two databases differ where the code must care: which driver errors mean what, and
 // row locking for queue claims. Callers ask the question; only this file knows the answer.
 import { type Kysely, PostgresAdapter, type SelectQueryBuilder, sql } from 'kysely';
-import type { Dialect } from './connect.js';
+import { type Dialect, SQLITE_SYNCHRONOUS, type Transact } from './connect.js';
 import type { Database } from './schema.js';
 
 /** Which database a Kysely instance talks to (migrations get no `Db`, only the instance). */
@@ -66,16 +66,38 @@ export async function lockKeysForTransaction(trx: Kysely<Database>, keys: readon
 }
 
 /**
- * For a transaction whose loss in a crash costs only work done again (the sender's attempt
- * records: a lost one means the message is sent once more, which at-least-once delivery allows):
- * PostgreSQL commits it without waiting for its WAL flush (synchronous_commit = off, this
- * transaction only). Everything else keeps synchronous commits. SQLite: nothing to do here (its
- * commits ride the group commit's).
+ * Runs `work` in a transaction whose commit does not wait for the disk: for work whose loss in a
+ * power failure costs only work done again (the sender's claims and attempt records: a lost one
+ * means a message is sent once more, which at-least-once delivery allows). A crash of the process
+ * loses nothing: the commit is in the operating system's hands when this returns.
+ * PostgreSQL: synchronous_commit = off for this transaction only. SQLite: synchronous = NORMAL for
+ * this transaction only (WAL: the commit writes the log without an fsync; the next FULL commit's
+ * fsync covers it, as the log is written in order). SQLite refuses to change the level inside a
+ * transaction, so the connection is held from the first PRAGMA to the last: no other statement
+ * of this connection runs at the lower level.
  */
-export async function commitWithoutWaitingForDisk(trx: Kysely<Database>): Promise<void> {
-  if (dialectOfKysely(trx) !== 'postgres') return;
-  await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+export async function transactionNotWaitingForDisk<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (dialectOfKysely(db) === 'postgres') {
+    return db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL synchronous_commit = off`.execute(trx);
+      return work(trx);
+    });
+  }
+  return db.connection().execute(async (connection) => {
+    await sql`PRAGMA synchronous = NORMAL`.execute(connection);
+    try {
+      return await connection.transaction().execute(work);
+    } finally {
+      await sql.raw(`PRAGMA synchronous = ${SQLITE_SYNCHRONOUS}`).execute(connection);
+    }
+  });
 }
+
+/** A Transact (connect.ts) over transactions of their own: durable unless asked otherwise. */
+export const ownTransaction =
+  (kysely: Kysely<Database>): Transact =>
+  (work, options) =>
+    options?.durable === false ? transactionNotWaitingForDisk(kysely, work) : kysely.transaction().execute(work);
 
 interface DriverError {
   code?: unknown;

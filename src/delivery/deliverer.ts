@@ -9,8 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeliveryConfig } from '../core/config.js';
 import type { Db, Transact } from '../db/connect.js';
-import { ownTransaction } from '../db/connect.js';
-import { commitWithoutWaitingForDisk } from '../db/dialect.js';
+import { ownTransaction } from '../db/dialect.js';
 import { enqueued } from '../outbox/outbox.write.js';
 import {
   type AttemptRecord,
@@ -44,6 +43,12 @@ export interface DelivererOptions {
 const LEASE_PER_TIMEOUT = 2;
 /** How long finished attempts gather before they are recorded (and their places refilled). */
 const FLUSH_GATHER_MS = 1;
+/**
+ * Claims and attempt records commit without waiting for the disk (dialect.ts): a power failure
+ * can undo the last few, and then their messages are sent again — at-least-once allows that, and
+ * the fsync was the biggest single cost of a delivery on SQLite (docs/performance.md).
+ */
+const NOT_DURABLE = { durable: false } as const;
 /** At stop, sends in flight get this long to finish: well inside SHUTDOWN_TIMEOUT_MS's default 10 s. */
 const STOP_GRACE_MS = 3_000;
 
@@ -150,7 +155,10 @@ export class Deliverer {
     if (room <= 0) return;
     this.reserved += room;
     try {
-      const claimed = await this.transact((trx) => claimMessages(trx, this.options.db.dialect, this.claimOptions(this.clock(), room)));
+      const claimed = await this.transact(
+        (trx) => claimMessages(trx, this.options.db.dialect, this.claimOptions(this.clock(), room)),
+        NOT_DURABLE,
+      );
       this.send(claimed);
       // A full claim: more may be due.
       if (claimed.length === room && claimed.length > 0) this.again = true;
@@ -206,13 +214,12 @@ export class Deliverer {
     let changes: readonly HealthChange[] = [];
     try {
       await this.transact(async (trx) => {
-        await commitWithoutWaitingForDisk(trx);
         ({ recorded, changes } = await recordAttempts(trx, records, this.workerId, {
           now,
           disableAfterMs: this.options.config.disableAfterDays * 86_400_000,
         }));
         claimed = room > 0 ? await claimMessages(trx, this.options.db.dialect, this.claimOptions(now, room)) : [];
-      });
+      }, NOT_DURABLE);
     } finally {
       this.reserved -= Math.max(0, room);
     }

@@ -9,7 +9,8 @@
 // (PostgreSQL on loopback, ~0.3–0.5 ms per round trip): a statement per event spent 2.5 s storing
 // 1000 events; set-based statements make storing a small part of the drain time.
 import { type Kysely, sql } from 'kysely';
-import { ownTransaction, type Transact } from '../db/connect.js';
+import type { Transact } from '../db/connect.js';
+import { ownTransaction } from '../db/dialect.js';
 import type { Database, EventRow } from '../db/schema.js';
 import type { Outbound } from '../outbox/outbound-types.js';
 import { enqueueMessages } from '../outbox/outbox.write.js';

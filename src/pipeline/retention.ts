@@ -16,8 +16,8 @@
 // batch is a group-commit task (`Transact`): the gate's writes go on between batches.
 import type { Kysely } from 'kysely';
 import type { RetentionConfig } from '../core/config.js';
-import { type Db, ownTransaction, type Transact } from '../db/connect.js';
-import { skipLockedRows, tryRetentionLock } from '../db/dialect.js';
+import type { Db, Transact } from '../db/connect.js';
+import { ownTransaction, skipLockedRows, tryRetentionLock } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { EventStatus } from '../eventlog/event.model.js';
 import { purgeDeliveredMessages } from '../outbox/outbox.purge.js';

@@ -10,8 +10,8 @@
 // so a write the database refuses fails its own request alone. Within a batch, a lead refused
 // for its references (404/422) is refused before it writes, and does not disturb the others.
 import type { Kysely } from 'kysely';
-import type { Db } from '../db/connect.js';
-import { notifyEventsStored } from '../db/dialect.js';
+import type { Db, TransactOptions } from '../db/connect.js';
+import { notifyEventsStored, transactionNotWaitingForDisk } from '../db/dialect.js';
 import type { Database, EventRow, NewEventRow } from '../db/schema.js';
 import type { EventFilter } from '../eventlog/event.filter.js';
 import * as events from '../eventlog/event.repository.js';
@@ -46,7 +46,7 @@ type Job =
       readonly actor: string;
       readonly waiter: Waiter<ReplayReport>;
     }
-  | { readonly kind: 'task'; readonly work: TransactionWork<unknown>; readonly waiter: Waiter<unknown> };
+  | { readonly kind: 'task'; readonly work: TransactionWork<unknown>; readonly durable: boolean; readonly waiter: Waiter<unknown> };
 
 export interface BatchStats {
   readonly events: number;
@@ -122,10 +122,17 @@ export class GroupCommitter {
   /**
    * Runs `work` inside the next batch's transaction and resolves with its result once that batch
    * has committed. If `work` throws, the batch is retried job by job and `work` fails alone.
+   * `durable: false`: the work may be lost in a power failure (transactionNotWaitingForDisk); a
+   * batch of such tasks alone commits without an fsync, a batch with anything else with one.
    */
-  transact<T>(work: TransactionWork<T>): Promise<T> {
+  transact<T>(work: TransactionWork<T>, options: TransactOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) =>
-      this.push({ kind: 'task', work, waiter: { resolve: resolve as (value: unknown) => void, reject } }),
+      this.push({
+        kind: 'task',
+        work,
+        durable: options.durable !== false,
+        waiter: { resolve: resolve as (value: unknown) => void, reject },
+      }),
     );
   }
 
@@ -168,7 +175,12 @@ export class GroupCommitter {
     let results: Settled<unknown>[];
     const leased: EventRow[] = [];
     try {
-      results = await this.options.db.kysely.transaction().execute((trx) => this.write(trx, jobs, leased));
+      // Only a batch of the sender's bookkeeping alone skips the fsync: a partner's write, a
+      // replay or a pipeline outcome in the batch makes the whole commit durable.
+      const durable = jobs.some((job) => job.kind !== 'task' || job.durable);
+      const write = (trx: Kysely<Database>) => this.write(trx, jobs, leased);
+      const kysely = this.options.db.kysely;
+      results = await (durable ? kysely.transaction().execute(write) : transactionNotWaitingForDisk(kysely, write));
     } catch (batchError) {
       if (jobs.length === 1) {
         (jobs[0] as Job).waiter.reject(batchError);

@@ -2,8 +2,8 @@
 // queued in event_search_backlog by a trigger and tokenized here, in chunks, by the storage
 // thread — into SQLite's FTS5 table, or PostgreSQL's event_search table of tsvectors.
 import { type Kysely, sql } from 'kysely';
-import { type Db, ownTransaction } from '../db/connect.js';
-import { dialectOfKysely, isTransientDbError } from '../db/dialect.js';
+import type { Db } from '../db/connect.js';
+import { dialectOfKysely, isTransientDbError, ownTransaction } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
 import type { GroupCommitter } from './group-commit.js';
 

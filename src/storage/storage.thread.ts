@@ -109,7 +109,7 @@ port.on('message', (request: Request) => {
 // in the gate's batches: the one writer then commits once per cycle instead of once per kind of
 // work. On PostgreSQL batches commit in parallel on their own connections, and a gate batch
 // carrying a 250-event outcome would only wait longer.
-const transact: Transact | undefined = db.dialect === 'sqlite' ? (work) => committer.transact(work) : undefined;
+const transact: Transact | undefined = db.dialect === 'sqlite' ? (work, options) => committer.transact(work, options) : undefined;
 
 if (data.worker) {
   const directory = new SubscriberDirectory(db.kysely);

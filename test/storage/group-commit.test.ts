@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { type Kysely, sql } from 'kysely';
 import { buildApp } from '../../src/app.js';
+import type { Dialect } from '../../src/db/connect.js';
+import { ownTransaction } from '../../src/db/dialect.js';
+import type { Database } from '../../src/db/schema.js';
 import { receivedEventRow } from '../../src/eventlog/event.repository.js';
 import { planLeadSave } from '../../src/gate/lead.service.js';
 import { applyProvisioning } from '../../src/provisioning/provisioning.service.js';
@@ -24,6 +28,16 @@ function eventRowFor(username: string, idempotencyKey: string | null = null, bod
     idempotencyKey,
     receivedAt: Date.now(),
   });
+}
+
+/** Whether the commit of `trx` will wait for the disk: SQLite's synchronous level, PostgreSQL's synchronous_commit. */
+async function commitLevel(trx: Kysely<Database>, dialect: Dialect): Promise<'fsync' | 'no fsync'> {
+  if (dialect === 'sqlite') {
+    const { rows } = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(trx);
+    return rows[0]?.synchronous === 2 ? 'fsync' : 'no fsync'; // 2: FULL, 1: NORMAL
+  }
+  const { rows } = await sql<{ synchronous_commit: string }>`SHOW synchronous_commit`.execute(trx);
+  return rows[0]?.synchronous_commit === 'on' ? 'fsync' : 'no fsync';
 }
 
 for (const dialect of testDialects()) {
@@ -118,6 +132,29 @@ for (const dialect of testDialects()) {
       for (const row of rows) assert.equal((await eventRow(tdb.db.kysely, row.request_id)).status, 'RECEIVED');
       const dealer = await tdb.db.kysely.selectFrom('dealers').select('uuid').where('uuid', '=', 'task-dealer').executeTakeFirst();
       assert.equal(dealer, undefined, "the task's own writes were rolled back");
+    });
+
+    test('tasks that need not be durable commit without waiting for the disk, unless a batch mate must', async () => {
+      // What the commit of the transaction the work runs in will wait for, as the database sees it.
+      const level = (trx: Kysely<Database>) => commitLevel(trx, dialect);
+      assert.equal(await committer.transact(level, { durable: false }), 'no fsync', 'a batch of such tasks alone');
+      assert.equal(await committer.transact(level), 'fsync', 'a durable task');
+      batches.length = 0;
+      const stored = committer.storeEvent(eventRowFor('partner'));
+      const mate = committer.transact(level, { durable: false });
+      assert.equal((await stored).stored, true);
+      assert.equal(await mate, 'fsync', 'in one batch with an event, the event decides');
+      assert.deepEqual(
+        batches.map(({ events, tasks }) => ({ events, tasks })),
+        [{ events: 1, tasks: 1 }],
+      );
+      // The level was lowered for that one transaction only: the connection is back at FULL.
+      if (dialect === 'sqlite') {
+        const { rows } = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(tdb.db.kysely);
+        assert.equal(rows[0]?.synchronous, 2);
+      }
+      assert.equal(await ownTransaction(tdb.db.kysely)(level, { durable: false }), 'no fsync', 'a transaction of its own');
+      assert.equal(await ownTransaction(tdb.db.kysely)(level), 'fsync');
     });
 
     test('drain() waits for everything handed in', async () => {
