@@ -2,10 +2,10 @@
 // scenarios, preloaded with a backlog for the worker drain, and polled until the queue is empty.
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { uuidv7 as newRequestId } from '../src/core/uuidv7.js';
 import type { Dialect } from '../src/db/connect.js';
 import type { Database, NewEventRow } from '../src/db/schema.js';
 import { insertEvents, receivedEventRow } from '../src/eventlog/event.repository.js';
-import { newRequestId } from '../src/gate/request-id.js';
 import { CHATLY_USERNAME, chatlyBody } from './fixture.js';
 import { sleep } from './processes.js';
 

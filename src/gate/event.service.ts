@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { hasScope, holdsScopeAnywhere, type Integration, type Principal, type SubscriberDirectory } from '../auth/directory.js';
 import { AppError } from '../core/errors.js';
 import { decodeUtf8 } from '../core/utf8.js';
+import { uuidv7 as newRequestId } from '../core/uuidv7.js';
 import type { Database } from '../db/schema.js';
 import { eventFromRow, type StoredEvent } from '../eventlog/event.model.js';
 import * as repo from '../eventlog/event.repository.js';
@@ -13,7 +14,6 @@ import { type EventType, VEHICLE_SERVICE_CHAT_SCOPE } from '../eventlog/event-ty
 import { resolveDealer } from '../pipeline/dealer.js';
 import type { StoreEventOutcome } from '../storage/group-commit.js';
 import type { Storage } from '../storage/storage.js';
-import { newRequestId } from './request-id.js';
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 

@@ -2,8 +2,8 @@
 // statement batch that writes the outcome, inside the same transaction. So there is no outcome
 // without its messages and no message without its outcome, whatever crashes when, and no commit
 // (no fsync) of their own: they ride the group commit (SQLite) or the worker's batch (PostgreSQL).
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { uuidv7 } from '../core/uuidv7.js';
 import { inChunks } from '../db/chunks.js';
 import { lockKeysForTransaction } from '../db/dialect.js';
 import type { Database } from '../db/schema.js';
@@ -29,8 +29,12 @@ export function drainCreated(): [string, string, number][] {
   return taken;
 }
 
-/** A message's id (the `webhook-id` header): stable across retries, unique across destinations. */
-export const newMessageId = () => `msg_${randomUUID().replaceAll('-', '')}`;
+/**
+ * A message's id (the `webhook-id` header): stable across retries, unique across destinations.
+ * Time-ordered (UUIDv7), so a batch's messages append to the end of the id index: random ids put
+ * each message on a page of its own, and those pages were most of what a commit wrote.
+ */
+export const newMessageId = () => `msg_${uuidv7().replaceAll('-', '')}`;
 
 /** The envelope every destination receives, serialised once: the signed bytes are these. */
 export const envelope = (outbound: Outbound, now: number) =>

@@ -19,7 +19,7 @@ export const EVENT_TYPE = 'vehicle-service-chat';
 export const EVENT_SCOPE = 'spd.events.vehicleservicechat.write';
 export const PASSWORD = 'correct-horse-1';
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-/** An event's requestId: a time-ordered UUIDv7 (src/gate/request-id.ts). */
+/** An event's requestId: a time-ordered UUIDv7 (src/core/uuidv7.ts). */
 export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** Puts the correct North American check digit in position 9. */

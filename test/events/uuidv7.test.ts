@@ -1,7 +1,7 @@
 // Event requestIds: UUIDv7, unique, and ordered by issue time (so the events index appends).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newRequestId } from '../../src/gate/request-id.js';
+import { uuidv7 as newRequestId } from '../../src/core/uuidv7.js';
 import { UUID_V7 } from '../helpers/events.js';
 
 test('a requestId is a UUIDv7 carrying the millisecond it was issued', () => {
