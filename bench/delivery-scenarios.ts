@@ -11,7 +11,7 @@
 //   gate + delivery            the gate at its maximum with one destination subscribed, sending on:
 //                              the gate's rate, the deliveries during the load, the backlog's peak,
 //                              lag from outcome commit to the receiver
-//   lag at BENCH_LAG_RATE/s    the gate at a fixed rate (autocannon -R), sending on: lag p50/p99
+//   lag at BENCH_LAG_RATE/s    the gate at a fixed rate, evenly spaced (bench/paced.ts), sending on: lag p50/p99
 //
 // Lag rows put the lag percentiles in the p50/p99 columns (their note says so).
 

@@ -18,12 +18,12 @@ export interface LoadOptions {
   readonly seconds: number;
   /** Count answers per status code (wrk: costs the client throughput, see bench/wrk.lua). */
   readonly countStatuses?: boolean;
-  /** Requests per second across all connections (a fixed rate: autocannon only, wrk cannot). */
+  /** Requests per second across all connections, evenly spaced (bench/paced.ts; neither wrk nor autocannon can). */
   readonly rate?: number | undefined;
 }
 
 export interface LoadResult {
-  readonly tool: 'wrk' | 'autocannon';
+  readonly tool: 'wrk' | 'autocannon' | 'paced';
   readonly connections: number;
   readonly seconds: number;
   readonly requests: number;
@@ -125,7 +125,6 @@ interface AutocannonFigures {
 async function autocannon(o: LoadOptions): Promise<LoadResult> {
   const body = readFileSync(o.bodiesFile, 'utf8').split('\n')[0] ?? '';
   const args = [join(ROOT, 'node_modules/autocannon/autocannon.js'), '--json', '-c', String(o.connections), '-d', String(o.seconds)];
-  if (o.rate !== undefined) args.push('-R', String(o.rate));
   args.push('-t', '60', '-m', 'POST', '-H', 'Content-Type:application/json', '-H', `Authorization:${o.authorization}`, '-b', body);
   args.push(`http://127.0.0.1:${o.port}${o.path}`);
   const text = await output(process.execPath, args, process.env);
@@ -148,6 +147,50 @@ async function autocannon(o: LoadOptions): Promise<LoadResult> {
   };
 }
 
+interface PacedFigures {
+  requests: number;
+  seconds: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  meanUs: number;
+  non2xx: number;
+  errors: number;
+  late: number;
+}
+
+/** A fixed rate, evenly spaced (bench/paced.ts); starts that found every connection busy count as socket errors. */
+async function paced(o: LoadOptions & { rate: number }): Promise<LoadResult> {
+  const env = {
+    ...process.env,
+    PACED_URL: `http://127.0.0.1:${o.port}${o.path}`,
+    PACED_RATE: String(o.rate),
+    PACED_SECONDS: String(o.seconds),
+    PACED_CONNECTIONS: String(o.connections),
+    PACED_BODIES: o.bodiesFile,
+    PACED_AUTHORIZATION: o.authorization,
+  };
+  const text = await output(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/paced.ts')], env);
+  const line = text.split('\n').find((l) => l.startsWith('PACED_JSON '));
+  if (!line) throw new Error(`the paced load printed no figures:\n${text}`);
+  const f = JSON.parse(line.slice('PACED_JSON '.length)) as PacedFigures;
+  return {
+    tool: 'paced',
+    connections: o.connections,
+    seconds: o.seconds,
+    requests: f.requests,
+    perSecond: round1(f.requests / f.seconds),
+    p50Ms: f.p50Us / 1000,
+    p99Ms: f.p99Us / 1000,
+    maxMs: f.maxUs / 1000,
+    meanMs: f.meanUs / 1000,
+    non2xx: f.non2xx,
+    socketErrors: f.errors + f.late,
+    statuses: null,
+  };
+}
+
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  return loadTool() === 'wrk' && options.rate === undefined ? wrk(options) : autocannon(options);
+  if (options.rate !== undefined) return paced({ ...options, rate: options.rate });
+  return loadTool() === 'wrk' ? wrk(options) : autocannon(options);
 }

@@ -30,7 +30,7 @@ export class DialectBench {
     return this.scratch.db.kysely;
   }
 
-  /** `rate`: requests per second in all (autocannon's fixed rate); else as fast as answers come. */
+  /** `rate`: requests per second in all (bench/paced.ts, evenly spaced); else as fast as answers come. */
   protected load(
     target: Target,
     route: 'gate' | 'leads',
