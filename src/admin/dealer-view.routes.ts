@@ -10,7 +10,7 @@ import {
   listChatSummariesQuerySchema,
   listLeadsQuerySchema,
 } from './dealer-view.schemas.js';
-import { getDealerLead, listChatSummaries, listLeads, type TimeWindow } from './dealer-view.service.js';
+import { getDealerLead, getDealerLeadAdf, listChatSummaries, listLeads, type TimeWindow } from './dealer-view.service.js';
 import { dealerParamsSchema } from './resources/schemas.js';
 
 interface WindowQuery {
@@ -79,5 +79,24 @@ export default async function dealerViewRoutes(app: FastifyInstance): Promise<vo
       },
     },
     async (request) => getDealerLead(app.db, request.params.dealerUuid, request.params.prospectUuid),
+  );
+
+  app.get<{ Params: { dealerUuid: string; prospectUuid: string } }>(
+    '/dealers/:dealerUuid/leads/:prospectUuid/adf',
+    {
+      config,
+      schema: {
+        ...common,
+        summary: 'The lead as an ADF 1.0 document: what a CRM destination (format adf-xml, or kind email) receives for its last save',
+        description:
+          'Made from the lead and the customer, vehicle and dealer as provisioned now. 422 ADF_NO_CONTACT when the customer has neither email nor phone (ADF requires one): such a save is a dead letter at every adf-xml destination.',
+        params: leadParamsSchema,
+        response: { 200: { description: 'The ADF document.', content: { 'application/xml': { schema: { type: 'string' } } } }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const xml = await getDealerLeadAdf(app.db, request.params.dealerUuid, request.params.prospectUuid);
+      return reply.type('application/xml; charset=utf-8').send(xml);
+    },
   );
 }

@@ -2,9 +2,12 @@
 // and the leads partners saved for it, newest first, in pages that neither repeat nor skip a row
 // when new ones arrive between two pages (keyset pagination on immutable columns).
 import type { Kysely, Selectable } from 'kysely';
+import { AppError } from '../core/errors.js';
 import type { ChatSummariesTable, Database, LeadRow } from '../db/schema.js';
 import type { Lead } from '../leads/lead.model.js';
 import { getLead } from '../leads/lead.read.js';
+import { findLead } from '../leads/lead.repository.js';
+import { adfDocuments } from '../outbox/adf-payload.js';
 import { decodeCursor } from './cursor.js';
 import { type Page, type PageRequest, pageOf, pastPair } from './page.js';
 import { getDealer } from './resources/dealers.js';
@@ -90,7 +93,7 @@ export interface LeadSummary {
   readonly updatedAt: string;
 }
 
-type LeadListRow = Omit<LeadRow, 'body' | 'lead_key' | 'dealer_uuid'> & {
+type LeadListRow = Omit<LeadRow, 'body' | 'lead_key' | 'dealer_uuid' | 'saved_by'> & {
   readonly first_name: string | null;
   readonly last_name: string | null;
   readonly vin: string | null;
@@ -163,6 +166,19 @@ export async function listLeads(
     .limit(page.limit + 1)
     .execute();
   return pageOf(rows, page.limit, leadSummaryFromRow, (r) => [r.created_at, r.prospect_uuid]);
+}
+
+/**
+ * The ADF document a CRM would receive for the lead's last save (an adf-xml or email
+ * destination), made from the customer and vehicle as provisioned now.
+ */
+export async function getDealerLeadAdf(db: Kysely<Database>, dealerUuid: string, prospectUuid: string): Promise<string> {
+  const lead = await getDealerLead(db, dealerUuid, prospectUuid);
+  const row = await findLead(db, dealerUuid, prospectUuid);
+  const change = lead.saveCount > 1 ? 'updated' : 'created';
+  const [document] = await adfDocuments(db, [{ lead, change, partner: row?.saved_by ?? null }]);
+  if (!document?.ok) throw new AppError('ADF_NO_CONTACT', document?.message ?? 'no ADF document could be made');
+  return document.xml;
 }
 
 /** One lead with its saved body (the same view the partner API's read gives). */

@@ -53,6 +53,8 @@ export const destinationSchema = {
     'name',
     'kind',
     'url',
+    'format',
+    'to',
     'eventTypes',
     'dealers',
     'ordering',
@@ -67,7 +69,8 @@ export const destinationSchema = {
   properties: {
     name,
     ...writable,
-    url: { ...writable.url, type: ['string', 'null'], description: 'null for a pull destination.' },
+    url: { ...writable.url, type: ['string', 'null'], description: 'null for a pull or email destination.' },
+    to: { ...writable.to, type: ['array', 'null'], description: 'The recipients of an email destination; null for the others.' },
     disabledReason: { type: ['string', 'null'] },
     previousSecretUntil: { ...nullableTime, description: 'Until then the secret before the last rotation also signs.' },
     createdAt: isoTime,
@@ -150,7 +153,12 @@ export const messageSchema = {
     nextAttemptAt: nullableTime,
     deliveredAt: nullableTime,
     lastError: { type: ['string', 'null'] },
-    payload: { type: 'object', additionalProperties: true, description: 'The envelope as sent: {type, timestamp, data}.' },
+    contentType: { type: 'string', enum: ['application/json', 'application/xml'], description: 'What the payload is.' },
+    payload: {
+      anyOf: [{ type: 'object', additionalProperties: true }, { type: 'string' }],
+      description:
+        'The body as sent: the envelope {type, timestamp, data} (application/json), or the ADF document as a string (application/xml; empty when none could be made, see lastError).',
+    },
     attemptLog: { type: 'array', items: attempt },
   },
 } as const;

@@ -12,6 +12,8 @@ import { type DestinationInput, destinationSpec } from '../delivery/destination.
 import { feedTokenDigest, generateFeedToken } from '../delivery/feed-token.js';
 import { generateSecret, isValidSecret } from '../delivery/signature.js';
 import { parseAllowedNetworks } from '../delivery/ssrf.js';
+import { adfDocument } from '../outbox/adf.js';
+import { ADF_CONTENT_TYPE } from '../outbox/adf-payload.js';
 import {
   type Destination,
   deleteDestination,
@@ -120,7 +122,7 @@ export async function replaceDestination(
   await db.transaction().execute(async (trx) => {
     const before = await mustFind(trx, name);
     // A kind omitted keeps the destination's; changing it would need a url or a feed token.
-    const kind = input.kind ?? (before.kind === 'pull' ? 'pull' : 'webhook');
+    const kind = input.kind ?? destinationFromRow(before).kind;
     if (kind !== before.kind) {
       throw new AppError(
         'CONFLICT',
@@ -206,7 +208,7 @@ export async function rotateFeedToken(
   const feedToken = generateFeedToken();
   await db.transaction().execute(async (trx) => {
     const before = await mustFind(trx, name);
-    if (before.kind !== 'pull') throw new AppError('CONFLICT', `Destination ${name} is a webhook destination: it has no feed token`);
+    if (before.kind !== 'pull') throw new AppError('CONFLICT', `Destination ${name} is a ${before.kind} destination: it has no feed token`);
     await setFeedToken(trx, name, feedTokenDigest(feedToken), now);
     await recordAudit(trx, [{ actor, action: 'rotate-feed-token', entity: 'destination', key: name }], now);
   });
@@ -227,6 +229,34 @@ const SAMPLE_DATA: Readonly<Record<OutboundType, Record<string, unknown>>> = {
   'lead.updated': { test: true, prospectUuid: '00000000-0000-4000-8000-000000000000', saveCount: 2 },
 };
 
+/** A test lead's ADF document, marked as a test in its comments and ids. */
+function sampleAdf(change: 'created' | 'updated', now: number): string {
+  const at = new Date(now).toISOString();
+  const made = adfDocument({
+    lead: {
+      prospectUuid: '00000000-0000-4000-8000-000000000000',
+      dealerUuid: 'test',
+      customer: { uuid: 'test' },
+      vehicle: { uuid: 'test', trackingId: null, topic: null, description: 'A test message from dealer-gateway: not a real lead' },
+      dealerDetails: { name: null, code: null, source: 'test' },
+      services: [],
+      campaign: null,
+      status: 'TEST',
+      lastContactDate: at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      leadId: 'TEST',
+      webId: null,
+      leadType: 'TEST',
+      updatedAt: at,
+    },
+    change,
+    customer: { firstName: 'Test', lastName: 'Lead', email: 'test@example.com', phone: null },
+    vehicle: null,
+    dealer: { uuid: 'test', name: 'dealer-gateway test send' },
+    partner: 'dealer-gateway',
+  });
+  return made.ok ? made.xml : '';
+}
+
 /** Sends one signed test message now (not through the outbox) and answers what came back. */
 export async function testSend(db: Kysely<Database>, name: string, type: OutboundType | undefined, config: DeliveryConfig) {
   const destination = await mustFind(db, name);
@@ -240,15 +270,24 @@ export async function testSend(db: Kysely<Database>, name: string, type: Outboun
   const now = Date.now();
   const message = {
     id: newMessageId(),
-    payload: envelope({ type: chosen, dealerUuid: null, sourceId: 'test', data: SAMPLE_DATA[chosen] }, now),
+    source_id: 'test',
+    ...(destination.format === 'adf-xml'
+      ? { payload: sampleAdf(chosen === 'lead.updated' ? 'updated' : 'created', now), content_type: ADF_CONTENT_TYPE }
+      : {
+          payload: envelope({ type: chosen, dealerUuid: null, sourceId: 'test', data: SAMPLE_DATA[chosen] }, now),
+          content_type: 'application/json',
+        }),
   } as OutboxMessageRow;
-  // Loaded on first use: the request thread holds no HTTP client until an operator tests one.
-  const { HttpSender } = await import('../delivery/sender.js');
-  const sender = new HttpSender({
+  // Loaded on first use: the request thread holds no HTTP or SMTP client until an operator tests one.
+  const { Dispatcher } = await import('../delivery/dispatch.js');
+  const sender = new Dispatcher({
     timeoutMs: config.timeoutMs,
     perDestination: 1,
     allowed: parseAllowedNetworks(config.allowPrivateNetworks.join(',')),
     userAgent: 'dealer-gateway (test send)',
+    smtpUrl: config.smtpUrl,
+    smtpAllowInsecure: config.smtpAllowInsecure,
+    smtpFrom: config.smtpFrom,
   });
   try {
     const record = await sender.send(destination, message);

@@ -67,7 +67,9 @@ export async function getMessage(db: Kysely<Database>, id: string) {
   const attempts = await db.selectFrom('delivery_attempts').selectAll().where('message_id', '=', id).orderBy('id').execute();
   return {
     ...messageView(row),
-    payload: JSON.parse(row.payload) as unknown,
+    contentType: row.content_type,
+    // An ADF document is XML, shown as the text sent; the envelope is shown as the JSON it is.
+    payload: row.content_type === 'application/json' ? (JSON.parse(row.payload) as unknown) : row.payload,
     attemptLog: attempts.map((a) => ({
       attempt: a.attempt,
       at: new Date(a.at).toISOString(),

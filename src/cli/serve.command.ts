@@ -18,7 +18,7 @@ BODY_IDLE_TIMEOUT_MS (5000 or REQUEST_TIMEOUT_MS), LISTEN_BACKLOG (511), SHUTDOW
 AUTH_MAX_FAILURES_PER_USERNAME (10), AUTH_MAX_FAILURES_PER_ADDRESS (30),
 AUTH_FAILURE_WINDOW_MS (60000), PG_POOL_SIZE (10), TRUST_PROXY (false),
 ADMIN_TOKEN (unset: generated on first start, printed once), RETENTION_BODY_DAYS (30),
-RETENTION_IDEMPOTENCY_DAYS (7), RETENTION_INTERVAL_MS (60000), and the WORKER_* and DELIVERY_*
+RETENTION_IDEMPOTENCY_DAYS (7), RETENTION_INTERVAL_MS (60000), and the WORKER_*, DELIVERY_* and SMTP_*
 settings listed by "dealer-gateway worker --help". Every one is described in docs/operations.md.`;
 
 export const serveCommand: Command = {

@@ -28,7 +28,8 @@ worker also purges old bodies and idempotency keys (docs/operations.md, "Retenti
 DELIVERY_ENABLED (true): it also sends the outbox's messages to destinations, with
 DELIVERY_CONCURRENCY (64), DELIVERY_CONCURRENCY_PER_DESTINATION (16), DELIVERY_TIMEOUT_MS (15000),
 DELIVERY_POLL_MS (1000), DELIVERY_ALLOW_PRIVATE_NETWORKS (none), DELIVERY_DISABLE_AFTER_DAYS (5),
-DELIVERY_SECRET_OVERLAP_HOURS (24) (docs/operations.md, "Delivery").`;
+DELIVERY_SECRET_OVERLAP_HOURS (24); email destinations through SMTP_URL (none), SMTP_ALLOW_INSECURE
+(false), SMTP_FROM (dealer-gateway@localhost) (docs/operations.md, "Delivery").`;
 
 export const workerCommand: Command = {
   name: 'worker',

@@ -50,6 +50,12 @@ export interface DeliveryConfig {
   readonly disableAfterDays: number;
   /** DELIVERY_SECRET_OVERLAP_HOURS: after a rotation, the old secret also signs this long (default 24). */
   readonly secretOverlapHours: number;
+  /** SMTP_URL: smtp:// or smtps:// (credentials in the URL) for email destinations; null: they cannot send (default). */
+  readonly smtpUrl: string | null;
+  /** SMTP_ALLOW_INSECURE: plain SMTP when the server offers no STARTTLS, certificates not verified (default false: STARTTLS and a valid certificate required). */
+  readonly smtpAllowInsecure: boolean;
+  /** SMTP_FROM: the From address of lead e-mails (default dealer-gateway@localhost). */
+  readonly smtpFrom: string;
 }
 
 /**
@@ -200,6 +206,22 @@ function isAddressOrCidr(entry: string): boolean {
   return family !== 0 && prefixOk && rest.length === 0;
 }
 
+/** SMTP_URL: smtp:// or smtps:// with a host, checked at start (its password is never echoed). */
+function smtpUrl(env: Env): string | null {
+  const raw = env.SMTP_URL?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('SMTP_URL: not a URL (expected smtp://user:password@host:587 or smtps://…:465)');
+  }
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') {
+    throw new ConfigError('SMTP_URL: expected smtp://… or smtps://… with a host');
+  }
+  return raw;
+}
+
 /** DELIVERY_ALLOW_PRIVATE_NETWORKS: comma-separated addresses or CIDRs, checked at start. */
 function networkList(env: Env, name: string): readonly string[] {
   const entries = (env[name] ?? '')
@@ -276,6 +298,9 @@ export function loadConfig(env: Env = process.env): Config {
       allowPrivateNetworks: networkList(env, 'DELIVERY_ALLOW_PRIVATE_NETWORKS'),
       disableAfterDays: integer(env, 'DELIVERY_DISABLE_AFTER_DAYS', 5, 1, 365),
       secretOverlapHours: integer(env, 'DELIVERY_SECRET_OVERLAP_HOURS', 24, 0, 24 * 30),
+      smtpUrl: smtpUrl(env),
+      smtpAllowInsecure: boolean(env, 'SMTP_ALLOW_INSECURE', false),
+      smtpFrom: env.SMTP_FROM?.trim() || 'dealer-gateway@localhost',
     }),
     authThrottle: Object.freeze({
       maxFailuresPerUsername: integer(env, 'AUTH_MAX_FAILURES_PER_USERNAME', 10, 1, 1_000_000),

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'EVENT_NOT_FOUND',
   'IDEMPOTENCY_KEY_INVALID',
   'IDEMPOTENCY_KEY_REUSED',
+  'ADF_NO_CONTACT',
   'NOT_FOUND',
   'CONFLICT',
   'METHOD_NOT_ALLOWED',
@@ -67,6 +68,7 @@ export function httpStatusOf(code: ErrorCode): number {
     case 'CUSTOMER_NOT_FOUND':
     case 'VEHICLE_NOT_FOUND':
     case 'IDEMPOTENCY_KEY_REUSED':
+    case 'ADF_NO_CONTACT':
       return 422;
     case 'TOO_MANY_REQUESTS':
       return 429;

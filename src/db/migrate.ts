@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_credentials.js';
 import * as m0006 from './migrations/0006_search_backlog.js';
 import * as m0007 from './migrations/0007_rejections_by_time.js';
 import * as m0008 from './migrations/0008_delivery.js';
+import * as m0009 from './migrations/0009_lead_formats.js';
 import type { Database } from './schema.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006_search_backlog': m0006,
   '0007_rejections_by_time': m0007,
   '0008_delivery': m0008,
+  '0009_lead_formats': m0009,
 };
 
 export interface MigrateOutcome {

@@ -73,6 +73,8 @@ interface LeadsTable {
   status: string;
   lead_type: string;
   last_contact_at: number;
+  /** the partner (subscriber) whose save this is; null for leads saved before it was kept */
+  saved_by: string | null;
   /** The saved lead, normalized, as JSON. */
   body: string;
   save_count: number;
@@ -197,9 +199,13 @@ interface RateLimitsTable {
 /** Where outcomes are delivered (src/outbox/destination.repository.ts maps it). */
 interface DestinationsTable {
   name: string;
-  /** webhook (sent to `url`) or pull (read from GET /feeds/v1/{name}; no url) */
+  /** webhook (sent to `url`), pull (read from GET /feeds/v1/{name}; no url) or email (to `email_to`) */
   kind: string;
   url: string | null;
+  /** json (the webhook envelope) or adf-xml (leads as ADF documents) */
+  format: string;
+  /** email: JSON array of recipient addresses; null otherwise */
+  email_to: string | null;
   /** JSON array of outbound types */
   event_types: string;
   /** JSON: "*" or an array of dealer UUIDs */
@@ -242,8 +248,10 @@ interface OutboxMessagesTable {
   ordering_key: string;
   /** the event's requestId or the lead's prospect UUID */
   source_id: string;
-  /** the JSON body, exactly as sent and signed */
+  /** the body, exactly as sent and signed: the JSON envelope or an ADF document */
   payload: string;
+  /** application/json or application/xml (ADF) */
+  content_type: Generated<string>;
   created_at: number;
   /** PENDING, DELIVERED or FAILED */
   status: string;

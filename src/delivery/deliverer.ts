@@ -24,7 +24,7 @@ import {
   recordAttempts,
   releaseMessages,
 } from './delivery.repository.js';
-import { HttpSender } from './sender.js';
+import { Dispatcher } from './dispatch.js';
 import { parseAllowedNetworks } from './ssrf.js';
 
 export interface DelivererOptions {
@@ -64,7 +64,7 @@ const PREFETCH = 3;
 
 export class Deliverer {
   readonly workerId = `delivery-${randomUUID()}`;
-  private readonly sender: HttpSender;
+  private readonly sender: Dispatcher;
   private readonly transact: Transact;
   private readonly clock: () => number;
   /** Sends in flight, per destination. */
@@ -92,12 +92,16 @@ export class Deliverer {
   constructor(private readonly options: DelivererOptions) {
     this.clock = options.clock ?? Date.now;
     this.transact = options.transact ?? ownTransaction(options.db.kysely);
-    this.sender = new HttpSender({
-      timeoutMs: options.config.timeoutMs,
-      perDestination: options.config.perDestination,
-      allowed: parseAllowedNetworks(options.config.allowPrivateNetworks.join(',')),
+    const { config } = options;
+    this.sender = new Dispatcher({
+      timeoutMs: config.timeoutMs,
+      perDestination: config.perDestination,
+      allowed: parseAllowedNetworks(config.allowPrivateNetworks.join(',')),
       userAgent: options.userAgent,
       clock: this.clock,
+      smtpUrl: config.smtpUrl,
+      smtpAllowInsecure: config.smtpAllowInsecure,
+      smtpFrom: config.smtpFrom,
     });
   }
 

@@ -150,8 +150,12 @@ export interface AttemptRecord {
   readonly responseHeaders: Readonly<Record<string, string>> | null;
   readonly responseBody: string | null;
   readonly error: string | null;
-  /** delivered: 2xx; gone: 410 (the destination is disabled); failed: anything else. */
-  readonly verdict: 'delivered' | 'failed' | 'gone';
+  /**
+   * delivered: 2xx (SMTP: the server took it); gone: 410 (the destination is disabled);
+   * rejected: refused for good (SMTP 5xx on the recipients): a dead letter at once, no retry;
+   * failed: anything else (retried on the schedule).
+   */
+  readonly verdict: 'delivered' | 'failed' | 'gone' | 'rejected';
   /** From a 429's or 503's Retry-After: the next attempt waits at least this long. */
   readonly retryAfterMs?: number;
 }
@@ -254,6 +258,7 @@ function nextState(r: AttemptRecord, destination: DestinationRow | undefined, no
   if (r.verdict === 'delivered') return { status: 'DELIVERED', delivered_at: now, last_error: null };
   // 410: the destination is disabled; the message waits (due at once) until it is enabled again.
   if (r.verdict === 'gone' || destination === undefined) return { status: 'PENDING', next_attempt_at: now, last_error: error };
+  if (r.verdict === 'rejected') return { status: 'FAILED', last_error: error };
   const delay = nextAttemptDelayMs(schedule(destination), r.message.attempts, random);
   if (delay === undefined) return { status: 'FAILED', last_error: error };
   return { status: 'PENDING', next_attempt_at: now + Math.max(delay, r.retryAfterMs ?? 0), last_error: error };

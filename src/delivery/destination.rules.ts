@@ -1,8 +1,8 @@
 // What makes a destination acceptable, beyond its JSON shape: a URL the SSRF guard lets through,
 // a Standard Webhooks secret, a sane retry schedule. One check for the admin API and for
 // `apply`, so a destination refused by one is refused by the other, with the same words.
-import type { DestinationKind, DestinationSpec, Ordering } from '../outbox/destination.repository.js';
-import { OUTBOUND_TYPES, type OutboundType } from '../outbox/outbound-types.js';
+import type { DestinationFormat, DestinationKind, DestinationSpec, Ordering } from '../outbox/destination.repository.js';
+import { ADF_TYPES, OUTBOUND_TYPES, type OutboundType } from '../outbox/outbound-types.js';
 import { validateSchedule } from './retry-schedule.js';
 import { generateSecret, isValidSecret } from './signature.js';
 import { type AllowedNetworks, checkUrl } from './ssrf.js';
@@ -18,9 +18,23 @@ export const DESTINATION_NAME_SCHEMA = {
 export const DESTINATION_WRITABLE_PROPERTIES = {
   kind: {
     type: 'string',
-    enum: ['webhook', 'pull'],
+    enum: ['webhook', 'pull', 'email'],
     description:
-      '`webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.',
+      '`webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).',
+  },
+  format: {
+    type: 'string',
+    enum: ['json', 'adf-xml'],
+    description:
+      '`json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.',
+  },
+  to: {
+    type: 'array',
+    minItems: 1,
+    maxItems: 20,
+    uniqueItems: true,
+    items: { type: 'string', minLength: 3, maxLength: 254, pattern: '^[^\\s@<>,;]+@[^\\s@<>,;]+$' },
+    description: "Required for `email`, refused otherwise: the lead-intake addresses (e.g. the CRM's ADF inbox).",
   },
   url: {
     type: 'string',
@@ -65,6 +79,8 @@ export interface DestinationInput {
   readonly name: string;
   readonly kind?: DestinationKind;
   readonly url?: string;
+  readonly format?: DestinationFormat;
+  readonly to?: readonly string[];
   readonly eventTypes: readonly OutboundType[];
   readonly dealers?: '*' | readonly string[];
   readonly secret?: string;
@@ -84,13 +100,24 @@ export function destinationSpec(
 ): { ok: true; spec: DestinationSpec } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const kind = input.kind ?? 'webhook';
+  const format = input.format ?? (kind === 'email' ? 'adf-xml' : 'json');
   if (kind === 'pull') {
     if (input.url !== undefined) problems.push('url: a pull destination has no url (its consumer reads GET /feeds/v1/{name})');
+  } else if (kind === 'email') {
+    if (input.url !== undefined) problems.push('url: an email destination has no url (its messages go to `to` through SMTP_URL)');
   } else if (input.url === undefined) {
     problems.push('url: required for a webhook destination');
   } else {
     const url = checkUrl(input.url, allowed);
     if (!url.ok) problems.push(`url: ${url.reason}`);
+  }
+  if (kind === 'email' && (input.to === undefined || input.to.length === 0)) problems.push('to: required for an email destination');
+  if (kind !== 'email' && input.to !== undefined) problems.push(`to: only an email destination has recipients (this one is ${kind})`);
+  if (kind === 'email' && format !== 'adf-xml') problems.push('format: an email destination sends ADF documents (adf-xml)');
+  if (kind === 'pull' && format !== 'json') problems.push('format: a pull feed carries the JSON envelope (json)');
+  const notLeads = input.eventTypes.filter((t) => !ADF_TYPES.includes(t));
+  if (format === 'adf-xml' && notLeads.length > 0) {
+    problems.push(`eventTypes: adf-xml carries leads only (lead.created, lead.updated), not ${notLeads.join(', ')}`);
   }
   if (input.secret !== undefined && !isValidSecret(input.secret)) {
     problems.push('secret: expected whsec_ followed by the base64 of 24 to 64 random bytes');
@@ -103,7 +130,9 @@ export function destinationSpec(
     spec: {
       name: input.name,
       kind,
-      url: kind === 'pull' ? null : (input.url ?? null),
+      url: kind === 'webhook' ? (input.url ?? null) : null,
+      format,
+      to: kind === 'email' ? (input.to ?? null) : null,
       eventTypes: input.eventTypes,
       dealers: input.dealers ?? '*',
       secret: input.secret ?? keepSecret ?? generateSecret(),

@@ -63,7 +63,8 @@ export class HttpSender {
         path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: {
-          'content-type': 'application/json',
+          // The JSON envelope, or an ADF document (application/xml): fixed when the message was written.
+          'content-type': message.content_type,
           'user-agent': this.options.userAgent,
           ...signedHeaders(signingSecrets(destination, at), message.id, Math.floor(at / 1000), message.payload),
         },

@@ -1,5 +1,7 @@
 // Leads v2: POST saves (upserts) a lead for a dealer; GET reads one back.
+
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth/auth.plugin.js';
 import type { SaveLeadRequest } from '../leads/lead.model.js';
 import { getLead } from '../leads/lead.read.js';
 import {
@@ -33,7 +35,7 @@ export default async function leadRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const result = await app.storage.saveLead(planLeadSave(request.params.dealerUuid, request.body));
+      const result = await app.storage.saveLead(planLeadSave(request.params.dealerUuid, request.body, principalOf(request).username));
       request.outcome = { prospectUuid: result.prospectUuid, isNewCreated: result.isNewCreated };
       return {
         error: null,

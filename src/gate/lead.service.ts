@@ -42,7 +42,8 @@ function normalizeLead(body: SaveLeadRequest): { lead: LeadInput; lastContactAt:
   return { lead, lastContactAt };
 }
 
-export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, now = Date.now()): LeadSavePlan {
+/** `partner`: the subscriber saving it (kept as the lead's saved_by: an ADF document's provider). */
+export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, partner: string | null = null, now = Date.now()): LeadSavePlan {
   const warnings: LeadWarning[] = unknownFieldMessages(unknownFields(saveLeadBodySchema, body), 'the lead contract').map(
     (warningDescription) => ({ warningCode: 'UNKNOWN_FIELD', warningDescription }),
   );
@@ -57,6 +58,7 @@ export function planLeadSave(dealerUuid: string, body: SaveLeadRequest, now = Da
     lead_type: lead.leadType,
     last_contact_at: lastContactAt,
     body: JSON.stringify(lead),
+    saved_by: partner,
     updated_at: now,
   };
   return { dealerUuid, lead, key: leadKey(lead), changes, warnings };

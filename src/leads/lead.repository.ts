@@ -48,7 +48,17 @@ export async function findReferencesOfMany(
 
 export type LeadChanges = Pick<
   NewLeadRow,
-  'lead_id' | 'web_id' | 'customer_uuid' | 'vehicle_uuid' | 'source' | 'status' | 'lead_type' | 'last_contact_at' | 'body' | 'updated_at'
+  | 'lead_id'
+  | 'web_id'
+  | 'customer_uuid'
+  | 'vehicle_uuid'
+  | 'source'
+  | 'status'
+  | 'lead_type'
+  | 'last_contact_at'
+  | 'body'
+  | 'saved_by'
+  | 'updated_at'
 >;
 
 /**
@@ -84,6 +94,7 @@ const CHANGED_COLUMNS = [
   'lead_type',
   'last_contact_at',
   'body',
+  'saved_by',
   'updated_at',
 ] as const satisfies readonly (keyof LeadChanges)[];
 // Every column of LeadChanges is rewritten: a column added there and not here fails to compile.

@@ -93,11 +93,14 @@ export async function writeLeads(trx: Kysely<Database>, plans: readonly LeadSave
         ok: true,
         value: { isNewCreated: found.created, prospectUuid: found.row.prospect_uuid, warnings: warnings[i] as LeadWarning[] },
       };
+      const lead = leadFromRow(found.row);
+      const change = found.created ? 'created' : 'updated';
       outbounds[i] = {
-        type: found.created ? 'lead.created' : 'lead.updated',
+        type: `lead.${change}`,
         dealerUuid: found.row.dealer_uuid,
         sourceId: found.row.prospect_uuid,
-        data: leadFromRow(found.row) as unknown as Record<string, unknown>,
+        data: lead as unknown as Record<string, unknown>,
+        leadSave: { lead, change, partner: found.row.saved_by },
       };
     }
   }

@@ -126,6 +126,8 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const destination = {
   name: 'dms-acme',
   kind: 'webhook',
+  format: 'json',
+  to: null,
   url: 'https://dms.example.com/hooks/dealer-gateway',
   eventTypes: ['chat_summary.processed', 'lead.created', 'lead.updated'],
   dealers: '*',
@@ -164,6 +166,46 @@ const message = {
 
 const FEED_TOKEN = 'dgf_q0P3kQ7wqJ0Yx6Zb1m9bVvR2c4d5e6f7g8h9i0j1k2l';
 const pullDestination = { ...destination, name: 'dms-behind-firewall', kind: 'pull', url: null, ordering: 'none' };
+
+/** An ADF document as the preview gives it (shortened: the comments hold every lead field). */
+const ADF_EXAMPLE = `<?xml version="1.0"?>
+<?adf version="1.0"?>
+<adf>
+  <prospect status="new">
+    <id sequence="1" source="writer">US000000111199002</id>
+    <id sequence="2" source="dealer-gateway">6e172a59-0b6c-4f1e-9a51-3d2b7c8e9f10</id>
+    <requestdate>2026-11-22T20:06:14+00:00</requestdate>
+    <vehicle interest="buy" status="used">
+      <id source="dealer-gateway">v-1</id>
+      <year>2019</year>
+      <make>Honda</make>
+      <model>Accord</model>
+      <vin>1HGCM82633A004352</vin>
+    </vehicle>
+    <customer>
+      <contact>
+        <name part="first">Jane</name>
+        <name part="last">Doe</name>
+        <email>jane.doe@example.com</email>
+      </contact>
+      <id source="dealer-gateway">c-1</id>
+      <comments>Lead type: RECALL
+Status: NEW
+Service: Maintenance - Service A (code MBVANS-A, type business, due 2023-06-01)</comments>
+    </customer>
+    <vendor>
+      <id source="dealer-gateway">d-1</id>
+      <vendorname>Test Imports LLC</vendorname>
+      <contact>
+        <name part="full" type="business">Test Imports LLC</name>
+      </contact>
+    </vendor>
+    <provider>
+      <name part="full" type="business">writer</name>
+      <service>MMC; campaign: MBVANS (code A)</service>
+    </provider>
+  </prospect>
+</adf>`;
 
 export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
   'GET /': ROOT_DOCUMENT,
@@ -307,6 +349,7 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
     updatedAt: CREATED,
   }),
   'GET /admin/v1/dealers/{dealerUuid}/leads/{prospectUuid}': lead,
+  'GET /admin/v1/dealers/{dealerUuid}/leads/{prospectUuid}/adf': ADF_EXAMPLE,
   'POST /admin/v1/integrations/{subscriber}/{eventType}/dry-run': {
     status: 'PROCESSED',
     dealerUuid: 'd-1',
@@ -384,4 +427,5 @@ export const SUCCESS_EXAMPLES: Readonly<Record<OperationKey, unknown>> = {
 /** The example of a success answer in another media type than the one above, by operation and type. */
 export const MEDIA_EXAMPLES: Partial<Readonly<Record<OperationKey, Readonly<Record<string, unknown>>>>> = {
   'GET /': { 'text/html': rootPage() },
+  'GET /admin/v1/dealers/{dealerUuid}/leads/{prospectUuid}/adf': { 'application/xml': ADF_EXAMPLE },
 };

@@ -8,14 +8,22 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 export type Ordering = 'none' | 'per-dealer';
 
-/** webhook: sent to its url; pull: read by its consumer from GET /feeds/v1/{name}. */
-export type DestinationKind = 'webhook' | 'pull';
+/** webhook: sent to its url; pull: read by its consumer from GET /feeds/v1/{name}; email: mailed to its recipients. */
+export type DestinationKind = 'webhook' | 'pull' | 'email';
+
+/** json: the webhook envelope; adf-xml: leads as ADF 1.0 documents (what dealer CRMs read). */
+export type DestinationFormat = 'json' | 'adf-xml';
+
+const KINDS: readonly DestinationKind[] = ['webhook', 'pull', 'email'];
 
 export interface Destination {
   readonly name: string;
   readonly kind: DestinationKind;
-  /** null for a pull destination */
+  /** null for a pull or email destination */
   readonly url: string | null;
+  readonly format: DestinationFormat;
+  /** email: the recipients; null otherwise */
+  readonly to: readonly string[] | null;
   readonly eventTypes: readonly OutboundType[];
   readonly dealers: '*' | readonly string[];
   readonly ordering: Ordering;
@@ -35,8 +43,10 @@ export interface Destination {
 export function destinationFromRow(row: DestinationRow): Destination {
   return {
     name: row.name,
-    kind: row.kind === 'pull' ? 'pull' : 'webhook',
+    kind: KINDS.find((k) => k === row.kind) ?? 'webhook',
     url: row.url,
+    format: row.format === 'adf-xml' ? 'adf-xml' : 'json',
+    to: row.email_to === null ? null : (JSON.parse(row.email_to) as string[]),
     eventTypes: JSON.parse(row.event_types) as OutboundType[],
     dealers: JSON.parse(row.dealers) as '*' | string[],
     ordering: row.ordering === 'per-dealer' ? 'per-dealer' : 'none',
@@ -71,6 +81,10 @@ export interface DestinationSpec {
   /** webhook when absent */
   readonly kind?: DestinationKind;
   readonly url: string | null;
+  /** json when absent */
+  readonly format?: DestinationFormat;
+  /** email: the recipients */
+  readonly to?: readonly string[] | null;
   readonly eventTypes: readonly OutboundType[];
   readonly dealers: '*' | readonly string[];
   readonly secret: string;
@@ -84,6 +98,8 @@ export interface DestinationSpec {
 export const destinationColumns = (spec: DestinationSpec) => ({
   kind: spec.kind ?? 'webhook',
   url: spec.url,
+  format: spec.format ?? 'json',
+  email_to: spec.to ? JSON.stringify(spec.to) : null,
   event_types: JSON.stringify(spec.eventTypes),
   dealers: JSON.stringify(spec.dealers),
   secret: spec.secret,

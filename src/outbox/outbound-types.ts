@@ -1,6 +1,8 @@
 // The outbound types: what a destination can subscribe to, and the `data` each one carries in
 // the envelope {"type", "timestamp", "data"}. One catalogue: the outbox writes it, the admin API
 // validates subscriptions against it, the OpenAPI document publishes its schemas.
+import type { LeadSave } from './adf-payload.js';
+
 export const OUTBOUND_TYPES = ['chat_summary.processed', 'event.rejected', 'lead.created', 'lead.updated'] as const;
 
 export type OutboundType = (typeof OUTBOUND_TYPES)[number];
@@ -16,7 +18,12 @@ export interface Outbound {
   /** The event's requestId or the lead's prospect UUID: how operators find a source's messages. */
   readonly sourceId: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /** Lead types: the save itself, for destinations that take leads as ADF documents. */
+  readonly leadSave?: LeadSave;
 }
+
+/** The types an `adf-xml` destination may carry: leads. */
+export const ADF_TYPES: readonly OutboundType[] = ['lead.created', 'lead.updated'];
 
 const errorList = {
   type: 'array',

@@ -4,10 +4,14 @@
 // and verified against a real signature), runs a test send, reads the messages a lead save and a
 // processed event made and a message's attempt log, retries a dead letter from its page and
 // every dead letter of a filter, recovers a destination since a time, disables, enables, rotates
-// and deletes. Markup in a destination's URL and in a receiver's answer stays text; no CSP
-// violation and no page error all along.
+// and deletes. An email destination is made through the same form (its recipients instead of a
+// URL, its format forced to adf-xml, lead types only), tested against an SMTP server in this
+// process (an SMTP reply shown), and edited; the dealer view shows a lead's ADF preview beside
+// its JSON, or ADF_NO_CONTACT for a customer with neither email nor phone. Markup in a
+// destination's URL and in a receiver's answer stays text; no CSP violation and no page error all
+// along.
 //
-// Screenshots (deliveries.png, delivery-message.png) go to a temporary folder, or to
+// Screenshots (deliveries.png, delivery-message.png, lead-adf.png) go to a temporary folder, or to
 // docs/screenshots/ with UPDATE_SCREENSHOTS=1 (taken on the first dialect only). Without a
 // chromium to launch (CHROMIUM_PATH, default /usr/bin/chromium) the test is skipped, saying why.
 import assert from 'node:assert/strict';
@@ -24,6 +28,7 @@ import { Webhook } from 'standardwebhooks';
 import { acceptEvent, chatBody, drain, eventsFixture, makeWorker, PASSWORD } from '../helpers/events.js';
 import { leadBody } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/ports.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { basic, describeEachDialect, type SuiteContext, waitFor } from '../helpers/suite.js';
 
 // The few browser globals the functions run in the page use (the project compiles without the DOM lib).
@@ -37,15 +42,18 @@ declare const document: {
   querySelectorAll(selector: string): Iterable<PageElement> & { readonly length: number };
   addEventListener(type: 'securitypolicyviolation', listener: (e: { violatedDirective: string; blockedURI: string }) => void): void;
 };
-declare const window: { __csp: string[]; __xss?: unknown };
+declare const window: { __csp: string[]; __xss?: unknown; scrollBy(x: number, y: number): void };
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const SCRATCH = mkdtempSync(join(tmpdir(), 'dg-console-deliveries-'));
 const SHOTS = UPDATE_SCREENSHOTS ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : SCRATCH;
-/** The service's refusals the test asks for on purpose (400, 409): the browser logs each failed request. */
-const EXPECTED_REFUSAL = /Failed to load resource: the server responded with a status of (400|409)/;
+/**
+ * The service's refusals the test asks for on purpose (400, 409; 422: a lead with no ADF document):
+ * the browser logs each failed request.
+ */
+const EXPECTED_REFUSAL = /Failed to load resource: the server responded with a status of (400|409|422)/;
 /** What a failing receiver answers: markup, which the attempt log must show as text. */
 const HOSTILE_BODY = '<img src=x onerror="window.__xss = 5"><b>receiver down</b>';
 const HOSTILE_HEADER = '<script>window.__xss = 6</script>';
@@ -55,7 +63,27 @@ let skipReason: string | undefined;
 /** Screenshots for docs/screenshots/ once, from the first dialect's run. */
 let shotsTaken = false;
 
+/** Jane (c-1) has an email, so her leads have an ADF document; Ann (c-3) has neither email nor phone. */
+const fixture = {
+  ...eventsFixture,
+  customers: eventsFixture.customers.map((c) => (c.uuid === 'c-1' ? { ...c, email: 'jane.doe@example.com' } : c)),
+};
+/** The suites' environment; SMTP_URL is added once the SMTP server below listens (before any suite starts). */
+const env: Record<string, string> = {
+  ADMIN_TOKEN: TOKEN,
+  DELIVERY_ENABLED: 'true',
+  DELIVERY_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
+  DELIVERY_POLL_MS: '50',
+  SMTP_ALLOW_INSECURE: 'true',
+};
+
+/** A mail server on 127.0.0.1 for the email destination (no TLS: SMTP_ALLOW_INSECURE). */
+let smtp: TestSmtpServer | undefined;
+const mails = () => smtp?.mails ?? [];
+
 before(async () => {
+  smtp = await startSmtpServer();
+  env.SMTP_URL = smtp.url;
   try {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -69,6 +97,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  await smtp?.close();
 });
 
 interface Received {
@@ -80,8 +109,8 @@ interface Received {
 describeEachDialect(
   'operator console: deliveries, in a real browser',
   {
-    fixture: eventsFixture,
-    env: { ADMIN_TOKEN: TOKEN, DELIVERY_ENABLED: 'true', DELIVERY_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8', DELIVERY_POLL_MS: '50' },
+    fixture,
+    env,
   },
   (ctx) => {
     // The receiver: /ok always answers 204; /flaky answers `flaky` (500: markup in a body and a header).
@@ -118,14 +147,16 @@ describeEachDialect(
     const messages = async (filter: string) =>
       (await api('GET', `/messages?${filter}&limit=100`)).json().items as { id: string; status: string; sourceId: string }[];
     const processAll = (c: SuiteContext) => drain(makeWorker(c.tdb.db, c.app.directory, c.tdb.config.worker), Date.now());
-    const saveLead = async (leadId: string) => {
+    /** Saves a lead of Jane's (or what `overrides` say); answers its prospectUuid. */
+    const saveLead = async (leadId: string, overrides: Record<string, unknown> = {}) => {
       const res = await ctx().app.inject({
         method: 'POST',
         url: '/leads/v2/dealer/d-1',
         headers: { authorization: basic('no-scope', PASSWORD) },
-        payload: leadBody({ leadId }),
+        payload: leadBody({ leadId, ...overrides }),
       });
       assert.equal(res.statusCode, 200, res.body);
+      return (res.json() as { prospectUuid: string }).prospectUuid;
     };
 
     test('an operator manages destinations and their messages from the Deliveries pages', async (t) => {
@@ -137,9 +168,9 @@ describeEachDialect(
       shotsTaken = true;
       mkdirSync(SHOTS, { recursive: true });
       if (shots) t.diagnostic(`screenshots in ${SHOTS}`);
-      const shot = async (page: Page, name: string) => {
+      const shot = async (page: Page, name: string, fullPage = true) => {
         // Finished animations (a new row's highlight) drawn as they end.
-        if (shots) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' });
+        if (shots) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage, animations: 'disabled' });
       };
 
       const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
@@ -239,6 +270,50 @@ describeEachDialect(
         await row('feed').locator('.dest-url', { hasText: 'pull feed: GET /feeds/v1/feed' }).waitFor();
         assert.equal(await page.locator('#destination-url').isVisible(), true, 'the form is back to a webhook');
 
+        // An email destination: recipients instead of a URL; its format is adf-xml, which carries leads only.
+        await page.locator('#destination-kind').selectOption('email');
+        assert.equal(await page.locator('#destination-url').isVisible(), false, 'an email destination has no URL');
+        assert.equal(await page.locator('#destination-to').isVisible(), true);
+        assert.equal(await page.locator('#destination-format').inputValue(), 'adf-xml');
+        assert.equal(await page.locator('#destination-format').isDisabled(), true, 'an email destination sends ADF documents');
+        assert.equal(await page.locator('#destination-types input[value="chat_summary.processed"]').isDisabled(), true, 'leads only');
+        await page.locator('#destination-name').fill('crm-mail');
+        await page.locator('#destination-types input[value="lead.created"]').check();
+        await page.locator('#create-destination').click();
+        await page.locator('#destination-form-feedback .notice.error', { hasText: 'To: at least one address' }).waitFor();
+        assert.equal(await page.locator('#destination-to.invalid').count(), 1);
+        // An address the service refuses: the field is named and marked.
+        await page.locator('#destination-to').fill('leads at crm');
+        await page.locator('#create-destination').click();
+        await page.locator('#destination-form-feedback .notice.error', { hasText: "Not created: Field 'to[0]' must match" }).waitFor();
+        assert.equal(await page.locator('#destination-to.invalid').count(), 1);
+        await page.locator('#destination-to').fill('leads@crm.example.com,\nbackup@dealer.example.com');
+        await page.locator('#create-destination').click();
+        const mailBox = page.locator('#destination-created', { hasText: 'Destination crm-mail created' });
+        await mailBox.waitFor();
+        assert.match(
+          String(await mailBox.textContent()),
+          /mailed to leads@crm\.example\.com, backup@dealer\.example\.com as an ADF document/,
+        );
+        assert.equal(await mailBox.locator('code.secret').count(), 0, 'an email destination signs nothing: no secret to copy');
+        await row('crm-mail').locator('.dest-url', { hasText: 'email → leads@crm.example.com, backup@dealer.example.com' }).waitFor();
+        assert.equal(await row('crm-mail').locator('.format-tag').textContent(), 'ADF/XML');
+        assert.equal(await row('crm').locator('.format-tag').count(), 0, 'a json destination is not marked');
+        assert.equal(await action('crm-mail', 'rotate').isVisible(), false, 'nothing to rotate');
+        const mailDest = (await api('GET', '/destinations/crm-mail')).json() as Record<string, unknown>;
+        assert.deepEqual(
+          { kind: mailDest.kind, format: mailDest.format, url: mailDest.url, to: mailDest.to, eventTypes: mailDest.eventTypes },
+          {
+            kind: 'email',
+            format: 'adf-xml',
+            url: null,
+            to: ['leads@crm.example.com', 'backup@dealer.example.com'],
+            eventTypes: ['lead.created'],
+          },
+        );
+        assert.equal(await page.locator('#destination-format').isDisabled(), false, 'the form is back to a webhook, its format free');
+        assert.equal(await page.locator('#destination-types input[value="chat_summary.processed"]').isDisabled(), false);
+
         // Never shown again: not after a reload.
         await page.reload();
         await row('crm').waitFor();
@@ -259,6 +334,44 @@ describeEachDialect(
           'webhook-signature': String(sent.headers['webhook-signature']),
         }) as { data: { test?: boolean } };
         assert.equal(verified.data.test, true, 'the secret shown is the one that signs');
+
+        // ---- the email destination: a test lead mailed, the mail server's reply shown ----
+        await action('crm-mail', 'test').click();
+        const mailResult = row('crm-mail').locator('.test-result');
+        await mailResult.waitFor();
+        assert.equal(await mailResult.getAttribute('data-delivered'), 'true');
+        assert.match(String(await mailResult.textContent()), /Delivered.*SMTP 250/);
+        assert.match(String(await mailResult.textContent()), /The mail server answered:/);
+        assert.deepEqual(mails().at(-1)?.to, ['leads@crm.example.com', 'backup@dealer.example.com']);
+        assert.match(String(mails().at(-1)?.raw), /adf/);
+
+        // ---- edited: the form filled with it, saved in place ----
+        await action('crm-mail', 'edit').click();
+        await page.getByRole('heading', { name: 'Edit destination crm-mail' }).waitFor();
+        assert.equal(await page.locator('#destination-name').inputValue(), 'crm-mail');
+        assert.equal(await page.locator('#destination-name').isDisabled(), true, 'the name stays');
+        assert.equal(await page.locator('#destination-kind').inputValue(), 'email');
+        assert.equal(await page.locator('#destination-kind').isDisabled(), true, 'the kind stays');
+        assert.equal(await page.locator('#destination-format').inputValue(), 'adf-xml');
+        assert.equal(await page.locator('#destination-url').isVisible(), false);
+        assert.equal(await page.locator('#destination-to').inputValue(), 'leads@crm.example.com, backup@dealer.example.com');
+        assert.equal(await page.locator('#destination-types input[value="lead.created"]').isChecked(), true);
+        assert.equal(await page.locator('#destination-types input[value="lead.updated"]').isChecked(), false);
+        await page.locator('#destination-to').fill('leads@crm.example.com');
+        await page.locator('#destination-types input[value="lead.updated"]').check();
+        await page.locator('#create-destination').click();
+        await page.locator('#destination-saved', { hasText: 'Destination crm-mail saved' }).waitFor();
+        await row('crm-mail')
+          .locator('.dest-url', { hasText: /^email → leads@crm\.example\.com$/ })
+          .waitFor();
+        const edited = (await api('GET', '/destinations/crm-mail')).json() as Record<string, unknown>;
+        assert.deepEqual(
+          [edited.to, edited.eventTypes, edited.format],
+          [['leads@crm.example.com'], ['lead.created', 'lead.updated'], 'adf-xml'],
+        );
+        await page.getByRole('heading', { name: 'New destination' }).waitFor();
+        assert.equal(await page.locator('#destination-name').isDisabled(), false, 'the form creates again');
+        assert.equal(await page.locator('#destination-url').isVisible(), true);
 
         // ---- one attempt only, against a receiver that fails ----
         await createThroughForm('flaky', `${receiver}/flaky`, ['lead.created', 'lead.updated'], '0');
@@ -318,6 +431,34 @@ describeEachDialect(
         assert.equal(await page.locator('#attempt-log tbody tr').nth(1).getAttribute('data-status-code'), '204');
         assert.equal(await page.locator('#retry-message').isVisible(), false);
         await shot(page, 'delivery-message');
+
+        // ---- a mailed lead: its ADF document as text, its attempt an SMTP reply ----
+        await waitFor('the lead mailed', async () => (await messages('destination=crm-mail&status=DELIVERED')).length === 1);
+        const [mailed] = await messages('destination=crm-mail&status=DELIVERED');
+        const mailedId = String(mailed?.id);
+        const mailedAnswer = await api('GET', `/messages/${mailedId}`);
+        if (mailedAnswer.statusCode !== 200) {
+          // The service cannot answer this message yet (its payload is XML, not JSON): said, and the
+          // page is checked with the answer it is to give — the message as listed, its document as a
+          // string, its attempt an SMTP reply (a status code, the server's text, no headers).
+          t.diagnostic(
+            `GET /admin/v1/messages/{id} of an ADF message answers ${mailedAnswer.statusCode}: its page is checked with a stand-in`,
+          );
+          const listed = (await api('GET', '/messages?destination=crm-mail&status=DELIVERED')).json().items[0] as Record<string, string>;
+          const adfDocument = (await api('GET', `/dealers/d-1/leads/${String(mailed?.sourceId)}/adf`)).body;
+          const attempt = { attempt: 1, at: listed.deliveredAt, durationMs: 120, statusCode: 250, responseHeaders: null, error: null };
+          const standIn = { ...listed, payload: adfDocument, attemptLog: [{ ...attempt, responseBody: '250 OK: message queued' }] };
+          await page.route(`**/admin/v1/messages/${mailedId}`, (route) =>
+            route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(standIn) }),
+          );
+        }
+        await page.goto(`${base}/console#/deliveries/messages/${mailedId}`);
+        await page.locator('#message-id').waitFor();
+        assert.equal(await page.locator('#envelope').getAttribute('data-format'), 'xml');
+        assert.match(String(await page.locator('#envelope pre.xml').textContent()), /<adf>[\s\S]*<email>jane\.doe@example\.com<\/email>/);
+        assert.match(String(await page.locator('#attempt-log tbody tr').first().locator('td.result').textContent()), /^SMTP 250/);
+        assert.match(String(await page.locator('#attempt-log').textContent()), /Server reply/);
+        await page.unrouteAll();
 
         // ---- from an event's detail to its messages ----
         const requestId = await acceptEvent(ctx().app, chatBody({ chat_code: 'DELIVERIES-1' }));
@@ -390,6 +531,35 @@ describeEachDialect(
         await page.getByText('Deleted xss-probe.').waitFor();
         assert.equal(await row('xss-probe').count(), 0);
         assert.equal((await api('GET', '/destinations/xss-probe')).statusCode, 404);
+
+        // ---- the dealer view: a lead's JSON beside its ADF preview, or why there is none ----
+        const reachable = await saveLead('console-lead-adf');
+        const unreachable = await saveLead('console-lead-no-contact', { customer: { uuid: 'c-3' }, vehicle: { uuid: 'v-3' } });
+        await page.goto(`${base}/console#/dealers?dealer=d-1`);
+        const leadRow = (prospect: string) => page.locator(`#leads tr.link[data-prospect="${prospect}"]`);
+        const leadDetail = (prospect: string) => page.locator(`#leads tr.lead-detail[data-prospect="${prospect}"]`);
+        await leadRow(reachable).locator('button[data-action="lead-detail"]').click();
+        const adf = leadDetail(reachable).locator('.lead-adf pre.xml');
+        await adf.waitFor();
+        const xml = String(await adf.textContent());
+        assert.equal(xml, (await api('GET', `/dealers/d-1/leads/${reachable}/adf`)).body, 'the document the service answers, as text');
+        assert.match(xml, /^<\?xml version="1.0"\?>\n<\?adf version="1.0"\?>/);
+        assert.match(xml, /<email>jane\.doe@example\.com<\/email>/);
+        await leadDetail(reachable).locator('.lead-json .line', { hasText: '"leadId": "console-lead-adf"' }).waitFor();
+        assert.equal(await leadRow(reachable).locator('button').getAttribute('aria-expanded'), 'true');
+        // The row itself opens a lead too; the one with no contact says why it has no document.
+        await leadRow(unreachable).click();
+        const noDocument = leadDetail(unreachable).locator('.lead-adf .notice.warn');
+        await noDocument.waitFor();
+        assert.match(String(await noDocument.textContent()), /ADF_NO_CONTACT.*customer c-3 has neither/);
+        assert.equal(await leadDetail(unreachable).locator('pre.xml').count(), 0);
+        await leadDetail(unreachable).locator('.lead-json .line', { hasText: '"leadId": "console-lead-no-contact"' }).waitFor();
+        await leadRow(unreachable).click();
+        assert.equal(await leadDetail(unreachable).count(), 0, 'closed again');
+        // The leads at the top of the window, the preview under them.
+        await page.locator('h2', { hasText: 'Leads' }).evaluate((el) => (el as unknown as { scrollIntoView(): void }).scrollIntoView());
+        await page.evaluate(() => window.scrollBy(0, -16));
+        await shot(page, 'lead-adf', false);
 
         // ---- nothing ran, nothing was refused ----
         assert.equal(await page.evaluate(() => window.__xss), undefined, 'no markup ran');

@@ -163,3 +163,32 @@ export function serviceClient(options: WaitReadyOptions) {
     waitReady: (proc: ServiceProcess, port: number): Promise<void> => waitReady(proc, port, options),
   };
 }
+
+export interface KillRoundsOptions {
+  readonly rounds: number;
+  /** Each round the process runs for a random time in this range before its SIGKILL. */
+  readonly killAfterMs: readonly [number, number];
+  /** Starts the next process (same environment, same port). */
+  readonly start: () => ServiceProcess;
+  readonly ready: (proc: ServiceProcess) => Promise<void>;
+  /** What every process printed, for the failure message. */
+  readonly tails: () => string;
+}
+
+/**
+ * SIGKILLs `first` after a random while, starts another and waits for it, `rounds` times (the
+ * crash tests' loop, while their clients keep sending); returns the process running at the end.
+ */
+export async function sigkillRounds(first: ServiceProcess, options: KillRoundsOptions): Promise<ServiceProcess> {
+  const [lo, hi] = options.killAfterMs;
+  let current = first;
+  for (let round = 1; round <= options.rounds; round++) {
+    await sleep(lo + Math.floor(Math.random() * (hi - lo)));
+    if (!running(current.child)) throw new Error(`${current.name} exited by itself in round ${round}\n${options.tails()}`);
+    current.child.kill('SIGKILL');
+    await current.exited;
+    current = options.start();
+    await options.ready(current);
+  }
+  return current;
+}

@@ -17,7 +17,7 @@ import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { addDestination } from '../helpers/destinations.js';
 import { EVENTS_URL, onePartnerFixture, VIN_1 } from '../helpers/events.js';
-import { killHard, running, type ServiceProcess, serviceClient, startService } from '../helpers/service-process.js';
+import { killHard, running, type ServiceProcess, serviceClient, sigkillRounds, startService } from '../helpers/service-process.js';
 import { basic } from '../helpers/suite.js';
 
 const HOST = '127.0.0.1';
@@ -41,8 +41,6 @@ const eventBody = (n: number) =>
     event_timestamp: 1_700_000_000_000 + n,
     summary: 'Customer asks for a tyre rotation.',
   });
-
-const randomBetween = ([lo, hi]: readonly [number, number]) => lo + Math.floor(Math.random() * (hi - lo));
 
 for (const dialect of testDialects()) {
   test(`delivery crash [${dialect}]: serve SIGKILLed ${ROUNDS} times while delivering loses no message`, {
@@ -120,14 +118,13 @@ for (const dialect of testDialects()) {
       let current = start();
       await waitReady(current, port);
       const lanes = Array.from({ length: CLIENTS }, lane);
-      for (let round = 1; round <= ROUNDS; round++) {
-        await sleep(randomBetween(KILL_AFTER_MS));
-        if (!running(current.child)) assert.fail(`serve exited by itself in round ${round}\n${tails()}`);
-        current.child.kill('SIGKILL');
-        await current.exited;
-        current = start();
-        await waitReady(current, port);
-      }
+      current = await sigkillRounds(current, {
+        rounds: ROUNDS,
+        killAfterMs: KILL_AFTER_MS,
+        start,
+        ready: (proc) => waitReady(proc, port),
+        tails,
+      });
       await sleep(500);
       stop = true;
       await Promise.all(lanes);

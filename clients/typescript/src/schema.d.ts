@@ -617,6 +617,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/dealers/{dealerUuid}/leads/{prospectUuid}/adf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The lead as an ADF 1.0 document: what a CRM destination (format adf-xml, or kind email) receives for its last save
+         * @description Made from the lead and the customer, vehicle and dealer as provisioned now. 422 ADF_NO_CONTACT when the customer has neither email nor phone (ADF requires one): such a save is a dead letter at every adf-xml destination.
+         */
+        get: operations["getAdminV1DealersDealerUuidLeadsProspectUuidAdf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/integrations/{subscriber}/{eventType}/dry-run": {
         parameters: {
             query?: never;
@@ -16500,6 +16520,359 @@ export interface operations {
             };
         };
     };
+    getAdminV1DealersDealerUuidLeadsProspectUuidAdf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dealerUuid: string;
+                prospectUuid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ADF document. */
+            200: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example <?xml version="1.0"?>
+                     *     <?adf version="1.0"?>
+                     *     <adf>
+                     *       <prospect status="new">
+                     *         <id sequence="1" source="writer">US000000111199002</id>
+                     *         <id sequence="2" source="dealer-gateway">6e172a59-0b6c-4f1e-9a51-3d2b7c8e9f10</id>
+                     *         <requestdate>2026-11-22T20:06:14+00:00</requestdate>
+                     *         <vehicle interest="buy" status="used">
+                     *           <id source="dealer-gateway">v-1</id>
+                     *           <year>2019</year>
+                     *           <make>Honda</make>
+                     *           <model>Accord</model>
+                     *           <vin>1HGCM82633A004352</vin>
+                     *         </vehicle>
+                     *         <customer>
+                     *           <contact>
+                     *             <name part="first">Jane</name>
+                     *             <name part="last">Doe</name>
+                     *             <email>jane.doe@example.com</email>
+                     *           </contact>
+                     *           <id source="dealer-gateway">c-1</id>
+                     *           <comments>Lead type: RECALL
+                     *     Status: NEW
+                     *     Service: Maintenance - Service A (code MBVANS-A, type business, due 2023-06-01)</comments>
+                     *         </customer>
+                     *         <vendor>
+                     *           <id source="dealer-gateway">d-1</id>
+                     *           <vendorname>Test Imports LLC</vendorname>
+                     *           <contact>
+                     *             <name part="full" type="business">Test Imports LLC</name>
+                     *           </contact>
+                     *         </vendor>
+                     *         <provider>
+                     *           <name part="full" type="business">writer</name>
+                     *           <service>MMC; campaign: MBVANS (code A)</service>
+                     *         </provider>
+                     *       </prospect>
+                     *     </adf>
+                     */
+                    "application/xml": string;
+                };
+            };
+            /** @description Bad Request: `MALFORMED_REQUEST`, `VALIDATION_FAILED` */
+            400: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unauthorized: `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL` */
+            401: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description The authentication scheme to use
+                     * @example Bearer realm="dealer-gateway-admin"
+                     */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "NULL_CREDENTIALS",
+                     *         "message": "Authorization header is required",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Not Found: `DEALER_NOT_FOUND`, `LEAD_NOT_FOUND` */
+            404: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "DEALER_NOT_FOUND",
+                     *         "message": "Dealer d-9 does not exist",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "DEALER_NOT_FOUND" | "LEAD_NOT_FOUND";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Unprocessable Entity: `ADF_NO_CONTACT` */
+            422: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "ADF_NO_CONTACT",
+                     *         "message": "ADF needs the customer's email or phone: customer c-1 has neither (provision one, then save the lead again)",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "ADF_NO_CONTACT";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Too Many Requests: `TOO_MANY_REQUESTS` */
+            429: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "TOO_MANY_REQUESTS",
+                     *         "message": "Too many failed authentications; retry later",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Internal Server Error: `INTERNAL_ERROR` */
+            500: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable: `SERVICE_UNAVAILABLE` */
+            503: {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    /**
+                     * @description Seconds to wait before retrying
+                     * @example 1
+                     */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "SERVICE_UNAVAILABLE",
+                     *         "message": "The service is at capacity; retry shortly",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any client error of this operation (each is listed under its status): `MALFORMED_REQUEST`, `VALIDATION_FAILED`, `NULL_CREDENTIALS`, `MALFORMED_CREDENTIALS`, `WRONG_CREDENTIAL`, `DEALER_NOT_FOUND`, `LEAD_NOT_FOUND`, `ADF_NO_CONTACT`, `TOO_MANY_REQUESTS` */
+            "4XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "MALFORMED_REQUEST",
+                     *         "message": "An HTTP/1.1 request must carry a Host header",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "MALFORMED_REQUEST" | "VALIDATION_FAILED" | "NULL_CREDENTIALS" | "MALFORMED_CREDENTIALS" | "WRONG_CREDENTIAL" | "DEALER_NOT_FOUND" | "LEAD_NOT_FOUND" | "ADF_NO_CONTACT" | "TOO_MANY_REQUESTS";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+            /** @description Any server error of this operation (each is listed under its status): `INTERNAL_ERROR`, `SERVICE_UNAVAILABLE` */
+            "5XX": {
+                headers: {
+                    /**
+                     * @description The id under which the request is logged (errorUID of 5xx answers)
+                     * @example 3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f
+                     */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "INTERNAL_ERROR",
+                     *         "message": "Internal server error",
+                     *         "requestId": "3f2b8c1e-6d4a-4f7b-9e0c-5a1d2b3c4e5f"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        error: {
+                            /** @enum {string} */
+                            code: "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
+                            message: string;
+                            requestId: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     postAdminV1IntegrationsSubscriberEventTypeDryRun: {
         parameters: {
             query?: never;
@@ -17394,6 +17767,8 @@ export interface operations {
                      *         {
                      *           "name": "dms-acme",
                      *           "kind": "webhook",
+                     *           "format": "json",
+                     *           "to": null,
                      *           "url": "https://dms.example.com/hooks/dealer-gateway",
                      *           "eventTypes": [
                      *             "chat_summary.processed",
@@ -17428,11 +17803,18 @@ export interface operations {
                             /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                             name: string;
                             /**
-                             * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                             * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                              * @enum {string}
                              */
-                            kind: "webhook" | "pull";
-                            /** @description null for a pull destination. */
+                            kind: "webhook" | "pull" | "email";
+                            /**
+                             * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                             * @enum {string}
+                             */
+                            format: "json" | "adf-xml";
+                            /** @description The recipients of an email destination; null for the others. */
+                            to: string[] | null;
+                            /** @description null for a pull or email destination. */
                             url: string | null;
                             eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                             /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -17721,10 +18103,17 @@ export interface operations {
                     /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                     name: string;
                     /**
-                     * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                     * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                      * @enum {string}
                      */
-                    kind?: "webhook" | "pull";
+                    kind?: "webhook" | "pull" | "email";
+                    /**
+                     * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                     * @enum {string}
+                     */
+                    format?: "json" | "adf-xml";
+                    /** @description Required for `email`, refused otherwise: the lead-intake addresses (e.g. the CRM's ADF inbox). */
+                    to?: string[];
                     /** @description Required for `webhook`, refused for `pull`. https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
                     url?: string;
                     eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
@@ -17761,6 +18150,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-acme",
                      *       "kind": "webhook",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": "https://dms.example.com/hooks/dealer-gateway",
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -17793,11 +18184,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -18222,6 +18620,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-acme",
                      *       "kind": "webhook",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": "https://dms.example.com/hooks/dealer-gateway",
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -18253,11 +18653,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -18576,10 +18983,17 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                     * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                      * @enum {string}
                      */
-                    kind?: "webhook" | "pull";
+                    kind?: "webhook" | "pull" | "email";
+                    /**
+                     * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                     * @enum {string}
+                     */
+                    format?: "json" | "adf-xml";
+                    /** @description Required for `email`, refused otherwise: the lead-intake addresses (e.g. the CRM's ADF inbox). */
+                    to?: string[];
                     /** @description Required for `webhook`, refused for `pull`. https:// or http://. Loopback, private, link-local and similar addresses are refused unless DELIVERY_ALLOW_PRIVATE_NETWORKS allows them. */
                     url?: string;
                     eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
@@ -18614,6 +19028,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-acme",
                      *       "kind": "webhook",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": "https://dms.example.com/hooks/dealer-gateway",
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -18645,11 +19061,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -19382,6 +19805,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-acme",
                      *       "kind": "webhook",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": "https://dms.example.com/hooks/dealer-gateway",
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -19413,11 +19838,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -19839,6 +20271,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-acme",
                      *       "kind": "webhook",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": "https://dms.example.com/hooks/dealer-gateway",
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -19870,11 +20304,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -20303,6 +20744,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-acme",
                      *       "kind": "webhook",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": "https://dms.example.com/hooks/dealer-gateway",
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -20335,11 +20778,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -20764,6 +21214,8 @@ export interface operations {
                      * @example {
                      *       "name": "dms-behind-firewall",
                      *       "kind": "pull",
+                     *       "format": "json",
+                     *       "to": null,
                      *       "url": null,
                      *       "eventTypes": [
                      *         "chat_summary.processed",
@@ -20796,11 +21248,18 @@ export interface operations {
                         /** @description Unique; lower-case letters, digits, `.`, `_`, `-`. */
                         name: string;
                         /**
-                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created.
+                         * @description `webhook` (the default): messages are sent to `url`. `pull`: no `url`; the consumer reads them from `GET /feeds/v1/{name}` with the feed token shown once when the destination is created. `email`: no `url`; each message is mailed to `to` through SMTP_URL, its ADF document as the plain-text body (format `adf-xml`, lead types only).
                          * @enum {string}
                          */
-                        kind: "webhook" | "pull";
-                        /** @description null for a pull destination. */
+                        kind: "webhook" | "pull" | "email";
+                        /**
+                         * @description `json` (the default for webhook and pull): the envelope {type, timestamp, data}. `adf-xml` (the default, and the only format, for email): each lead as an ADF 1.0 document (`application/xml`), what dealer CRMs read; lead types only.
+                         * @enum {string}
+                         */
+                        format: "json" | "adf-xml";
+                        /** @description The recipients of an email destination; null for the others. */
+                        to: string[] | null;
+                        /** @description null for a pull or email destination. */
                         url: string | null;
                         eventTypes: ("chat_summary.processed" | "event.rejected" | "lead.created" | "lead.updated")[];
                         /** @description `"*"` for every dealer, or a list of dealer UUIDs. */
@@ -22115,10 +22574,15 @@ export interface operations {
                             /** Format: date-time */
                             deliveredAt: string | null;
                             lastError: string | null;
-                            /** @description The envelope as sent: {type, timestamp, data}. */
+                            /**
+                             * @description What the payload is.
+                             * @enum {string}
+                             */
+                            contentType?: "application/json" | "application/xml";
+                            /** @description The body as sent: the envelope {type, timestamp, data} (application/json), or the ADF document as a string (application/xml; empty when none could be made, see lastError). */
                             payload?: {
                                 [key: string]: unknown;
-                            };
+                            } | string;
                             attemptLog?: {
                                 attempt: number;
                                 /** Format: date-time */
@@ -22453,10 +22917,15 @@ export interface operations {
                         /** Format: date-time */
                         deliveredAt: string | null;
                         lastError: string | null;
-                        /** @description The envelope as sent: {type, timestamp, data}. */
+                        /**
+                         * @description What the payload is.
+                         * @enum {string}
+                         */
+                        contentType?: "application/json" | "application/xml";
+                        /** @description The body as sent: the envelope {type, timestamp, data} (application/json), or the ADF document as a string (application/xml; empty when none could be made, see lastError). */
                         payload?: {
                             [key: string]: unknown;
-                        };
+                        } | string;
                         attemptLog?: {
                             attempt: number;
                             /** Format: date-time */
@@ -22788,10 +23257,15 @@ export interface operations {
                         /** Format: date-time */
                         deliveredAt: string | null;
                         lastError: string | null;
-                        /** @description The envelope as sent: {type, timestamp, data}. */
+                        /**
+                         * @description What the payload is.
+                         * @enum {string}
+                         */
+                        contentType?: "application/json" | "application/xml";
+                        /** @description The body as sent: the envelope {type, timestamp, data} (application/json), or the ADF document as a string (application/xml; empty when none could be made, see lastError). */
                         payload?: {
                             [key: string]: unknown;
-                        };
+                        } | string;
                         attemptLog?: {
                             attempt: number;
                             /** Format: date-time */

@@ -26,8 +26,12 @@ export function whenSignedOut(handler) {
   onSignedOut = handler;
 }
 
-export async function request(method, path, body, { signal, quiet401 = false } = {}) {
-  const headers = { ...CONSOLE_HEADER, Accept: 'application/json' };
+/**
+ * `text`: the answer is a document (an ADF preview's XML), answered as the text it is; an error
+ * still arrives as an ApiError read from the service's JSON.
+ */
+export async function request(method, path, body, { signal, quiet401 = false, text: asText = false } = {}) {
+  const headers = { ...CONSOLE_HEADER, Accept: asText ? 'application/xml, text/plain;q=0.9, application/json;q=0.8' : 'application/json' };
   const init = { method, headers, credentials: 'same-origin', cache: 'no-store', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -53,13 +57,16 @@ export async function request(method, path, body, { signal, quiet401 = false } =
     if (res.status === 401 && !quiet401) onSignedOut(err);
     throw err;
   }
-  return data;
+  return asText ? text : data;
 }
 
 /** The admin API (/admin/v1…). */
 export const admin = {
   get: (path, options) => request('GET', `/admin/v1${path}`, undefined, options),
+  /** A GET whose answer is a document, not JSON (the ADF preview): its text. */
+  text: (path, options) => request('GET', `/admin/v1${path}`, undefined, { ...options, text: true }),
   post: (path, body, options) => request('POST', `/admin/v1${path}`, body ?? {}, options),
+  put: (path, body, options) => request('PUT', `/admin/v1${path}`, body, options),
   patch: (path, body, options) => request('PATCH', `/admin/v1${path}`, body, options),
   delete: (path, options) => request('DELETE', `/admin/v1${path}`, undefined, options),
 };

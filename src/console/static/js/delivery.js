@@ -1,12 +1,16 @@
 // What the Deliveries pages share: the outbound types and message statuses the admin API knows,
-// badges for a destination's health and a message's status, the link to a message's source, and
-// the box that shows a signing secret once (created or rotated) with a way to copy it.
+// badges for a destination's health and for a receiver's reply (HTTP, or SMTP for an email
+// destination), the link to a message's source, and the box that shows a signing secret once
+// (created or rotated) with a way to copy it.
 import { h, replace } from './dom.js';
 
 /** The outbound types a destination subscribes to: generated from src/outbox/outbound-types.ts. */
 export { OUTBOUND_TYPES } from './codes.js';
 
 export const MESSAGE_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'];
+
+/** The types an adf-xml destination (and so an email one) carries: leads only. */
+export const ADF_TYPES = ['lead.created', 'lead.updated'];
 
 /** Types whose sourceId is an event's requestId (the others: a lead's prospectUuid). */
 const EVENT_SOURCED = new Set(['chat_summary.processed', 'event.rejected']);
@@ -23,9 +27,20 @@ export function sourceOf(message) {
   return h('span', { class: 'mono' }, message.sourceId);
 }
 
-/** "HTTP 204" as a badge, green for 2xx. */
-export const httpBadge = (statusCode) =>
-  h('span', { class: ['badge', statusCode >= 200 && statusCode < 300 ? 'http-ok' : 'http-error'] }, `HTTP ${statusCode}`);
+const PROTOCOLS = { webhook: 'HTTP', email: 'SMTP' };
+
+/**
+ * A receiver's reply code as a badge, green for 2xx: "HTTP 204" from a webhook, "SMTP 250" from
+ * an email destination's mail server; the bare code when the destination's kind is not known.
+ */
+export function replyBadge(statusCode, kind) {
+  const protocol = PROTOCOLS[kind];
+  return h(
+    'span',
+    { class: ['badge', statusCode >= 200 && statusCode < 300 ? 'http-ok' : 'http-error'] },
+    protocol ? `${protocol} ${statusCode}` : String(statusCode),
+  );
+}
 
 /**
  * A signing secret, shown this once: the answer that created or rotated it is the only one that

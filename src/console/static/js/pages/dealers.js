@@ -2,12 +2,16 @@
 // GET /admin/v1/dealers?q=… — a page at a time), and each dealer's view (#/dealers?dealer=<uuid>):
 // what the dealership's staff would read — each chat summary with its escalation highlighted,
 // the line items and who pays them, the transcript as a conversation and the media as links —
-// and the dealer's leads, with the customer's name and the vehicle's VIN. Every value comes from
-// a partner or from provisioning: text nodes only, and a media URL is a link only when it is
-// http(s) (links.js).
+// and the dealer's leads, with the customer's name and the vehicle's VIN. A lead opens under its
+// row: the lead as saved (JSON) beside its ADF preview — the document a CRM destination (adf-xml,
+// or email) receives, from GET …/leads/{prospectUuid}/adf — or why there is none (ADF_NO_CONTACT:
+// the customer has neither email nor phone). Every value comes from a partner or from
+// provisioning: text nodes only (the XML too), and a media URL is a link only when it is http(s)
+// (links.js).
 import { admin, query, segment } from '../api.js';
 import { h, notice, replace } from '../dom.js';
 import { dateTime } from '../format.js';
+import { jsonView } from '../json-view.js';
 import { externalLink } from '../links.js';
 import { pager } from '../pager.js';
 
@@ -120,10 +124,71 @@ function named(name, id, nameClass) {
   ];
 }
 
-function leadRow(lead) {
+const LEAD_COLUMNS = ['Created', 'Lead id', 'Type', 'Source', 'Status', 'Customer', 'Vehicle (VIN)', 'Last contact', 'Saves', ''];
+const loading = () => h('p', { class: 'muted small' }, 'Loading…');
+
+/** Why a lead has no ADF document, or why the preview could not be had. */
+function adfUnavailable(err) {
+  if (err.code === 'ADF_NO_CONTACT') {
+    return notice(
+      'warn',
+      h('span', { class: 'code-tag' }, err.code),
+      ' ',
+      err.message,
+      h('div', { class: 'small' }, 'No document: this save is a dead letter at every adf-xml or email destination.'),
+    );
+  }
+  if (err.routeMissing) return notice('warn', 'This server cannot show ADF previews (the route is missing).');
+  return notice('error', `Loading the ADF preview failed: ${err.message}`);
+}
+
+/** The row under a lead's: the lead as saved (JSON) beside the ADF document a CRM would receive. */
+function leadDetail(lead, base, signal) {
+  const path = `${base}/leads/${segment(lead.prospectUuid)}`;
+  const saved = h('div', {}, loading());
+  const adf = h('div', {}, loading());
+  const failed = (target, what) => (err) => {
+    if (err.name !== 'AbortError') replace(target, what(err));
+  };
+  admin.get(path, { signal }).then(
+    (body) => replace(saved, jsonView(body)),
+    failed(saved, (err) => notice('error', `Loading the lead failed: ${err.message}`)),
+  );
+  admin
+    .text(`${path}/adf`, { signal })
+    .then((xml) => replace(adf, h('pre', { class: 'xml adf-document' }, xml)), failed(adf, adfUnavailable));
   return h(
     'tr',
-    {},
+    { class: 'lead-detail', dataset: { prospect: lead.prospectUuid } },
+    h(
+      'td',
+      { colspan: LEAD_COLUMNS.length },
+      h(
+        'div',
+        { class: 'split' },
+        h('section', { class: 'lead-json' }, h('h3', {}, 'Lead, as saved'), saved),
+        h(
+          'section',
+          { class: 'lead-adf' },
+          h('h3', {}, 'ADF preview', h('span', { class: 'small muted' }, 'what a CRM destination (adf-xml or email) receives')),
+          adf,
+        ),
+      ),
+    ),
+  );
+}
+
+/** A lead's row; it (or its Details button, from the keyboard) opens the lead under it, and closes it. */
+function leadRow(lead, base, signal) {
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'button small secondary', 'aria-expanded': 'false', dataset: { action: 'lead-detail' } },
+    'Details',
+  );
+  let detail = null;
+  const row = h(
+    'tr',
+    { class: 'link', dataset: { prospect: lead.prospectUuid } },
     h('td', { class: 'nowrap' }, dateTime(lead.createdAt)),
     h('td', {}, text(lead.leadId) || '—'),
     h('td', {}, text(lead.leadType)),
@@ -133,7 +198,20 @@ function leadRow(lead) {
     h('td', { class: 'vehicle' }, named(lead.vin, lead.vehicleUuid, 'mono')),
     h('td', { class: 'nowrap' }, dateTime(lead.lastContactAt)),
     h('td', {}, text(lead.saveCount)),
+    h('td', { class: 'nowrap' }, toggle),
   );
+  row.addEventListener('click', () => {
+    if (detail === null) {
+      detail = leadDetail(lead, base, signal);
+      row.after(detail);
+    } else {
+      detail.remove();
+      detail = null;
+    }
+    row.classList.toggle('open', detail !== null);
+    toggle.setAttribute('aria-expanded', String(detail !== null));
+  });
+  return row;
 }
 
 /** A section that loads pages of `path` and renders each item with `draw` into `container`. */
@@ -277,7 +355,7 @@ export async function render(ctx) {
       path: `${base}/leads`,
       what: 'leads',
       container: h('tbody'),
-      draw: leadRow,
+      draw: (lead) => leadRow(lead, base, ctx.signal),
       wrap: (tbody) =>
         h(
           'div',
@@ -291,9 +369,7 @@ export async function render(ctx) {
               h(
                 'tr',
                 {},
-                ['Created', 'Lead id', 'Type', 'Source', 'Status', 'Customer', 'Vehicle (VIN)', 'Last contact', 'Saves'].map((t) =>
-                  h('th', {}, t),
-                ),
+                LEAD_COLUMNS.map((t) => h('th', {}, t)),
               ),
             ),
             tbody,

@@ -1,18 +1,28 @@
 // Deliveries (#/deliveries): where outcomes are sent. Each destination of GET
-// /admin/v1/destinations with its health — state, failures in a row, last success, messages
-// waiting and failed, the oldest waiting — and its actions: a test send (its answer shown), enable
-// or disable, rotate the secret (confirmed; the new one shown once), send again what failed since
-// a time, delete (confirmed). Below, the form that creates one: the generated secret is shown
+// /admin/v1/destinations — a webhook's URL, a pull feed, an email destination's recipients; ADF
+// ones marked — with its health — state, failures in a row, last success, messages waiting and
+// failed, the oldest waiting — and its actions: a test send (its answer shown, an HTTP status or
+// an SMTP reply), edit (in the form below), enable or disable, rotate the secret (confirmed; the
+// new one shown once), send again what failed since a time, delete (confirmed). Below, the form
+// that creates one, or replaces one being edited (PUT; its name and kind stay): kind, format
+// (json or adf-xml, forced for email and pull), URL or recipients; the generated secret is shown
 // once, the service's refusal inline. Health is read again every 10 s, and after each action;
 // the rows are updated in place, so a focused button keeps its focus.
 import { admin, query, segment } from '../api.js';
-import { healthBadge, httpBadge, OUTBOUND_TYPES, secretBox } from '../delivery.js';
+import { ADF_TYPES, healthBadge, OUTBOUND_TYPES, replyBadge, secretBox } from '../delivery.js';
 import { h, notice, replace } from '../dom.js';
 import { age, clockTime, count, dateTime } from '../format.js';
 
 const REFRESH_MS = 10_000;
 const COLUMNS = ['Destination', 'Health', 'Failures in a row', 'Last success', 'Waiting', 'Failed', 'Oldest waiting', 'Actions'];
-const FORM_FIELDS = ['name', 'kind', 'url', 'eventTypes', 'dealers', 'ordering', 'retrySchedule'];
+const FORM_FIELDS = ['name', 'kind', 'url', 'format', 'to', 'eventTypes', 'dealers', 'ordering', 'retrySchedule'];
+/** The format a kind must have (email sends ADF documents, a pull feed the JSON envelope); a webhook chooses. */
+const FORCED_FORMAT = { email: 'adf-xml', pull: 'json' };
+const FORMAT_HINTS = {
+  webhook: 'json: the envelope {type, timestamp, data}; adf-xml: each lead as an ADF 1.0 document, what dealer CRMs read',
+  email: 'an email destination mails each lead as an ADF 1.0 document',
+  pull: 'a pull feed carries the JSON envelope',
+};
 
 const messagesHref = (params) => `#/deliveries/messages${query(params)}`;
 const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
@@ -24,6 +34,23 @@ function localInputValue(ms) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** The fields of the form the service names in its refusal: "to: required …; url: …", "Field 'to[0]' must …". */
+function fieldsNamed(message) {
+  return FORM_FIELDS.filter((f) => new RegExp(`(^|; )${f}:|'${f}[.\\['/]`).test(message));
+}
+
+/** Recipients typed separated by commas, semicolons, spaces or lines, once each. */
+function addresses(text) {
+  return [...new Set(text.split(/[\s,;]+/).filter((a) => a !== ''))];
+}
+
+/** Where a destination's messages go: its URL, its feed, or its recipients. */
+function targetOf(d) {
+  if (d.kind === 'pull') return `pull feed: GET /feeds/v1/${d.name}`;
+  if (d.kind === 'email') return `email → ${(d.to ?? []).join(', ')}`;
+  return d.url;
+}
+
 function describeSchedule(schedule) {
   if (schedule === null || schedule === undefined) return 'default schedule';
   // One attempt per entry, each the wait in seconds before it.
@@ -32,8 +59,19 @@ function describeSchedule(schedule) {
 
 function destinationCell(d) {
   return [
-    h('div', { class: 'primary dest-name' }, d.name),
-    h('div', { class: 'mono small muted dest-url' }, d.kind === 'pull' ? `pull feed: GET /feeds/v1/${d.name}` : d.url),
+    h(
+      'div',
+      { class: 'primary' },
+      h('span', { class: 'dest-name' }, d.name),
+      d.format === 'adf-xml'
+        ? h(
+            'span',
+            { class: 'format-tag', dataset: { format: d.format }, title: 'Each lead as an ADF 1.0 document (application/xml)' },
+            'ADF/XML',
+          )
+        : null,
+    ),
+    h('div', { class: 'mono small muted dest-url' }, targetOf(d)),
     h(
       'div',
       { class: 'tags' },
@@ -114,8 +152,10 @@ function destinationGroup(d, actions) {
         cell.dataset.shown = text;
         replace(cell, draw());
       };
-      const { name, kind, url, eventTypes, dealers, ordering, retrySchedule, rateLimit } = dest;
-      put(cells.destination, [name, kind, url, eventTypes, dealers, ordering, retrySchedule, rateLimit], () => destinationCell(dest));
+      const { name, kind, url, format, to, eventTypes, dealers, ordering, retrySchedule, rateLimit } = dest;
+      put(cells.destination, [name, kind, url, format, to, eventTypes, dealers, ordering, retrySchedule, rateLimit], () =>
+        destinationCell(dest),
+      );
       put(cells.health, [health.state, health.breakerOpenUntil, dest.disabledReason, dest.previousSecretUntil], () => healthCell(dest));
       put(cells.streak, health.failureStreak, () =>
         health.failureStreak === 0 ? h('span', { class: 'muted' }, '0') : count(health.failureStreak),
@@ -136,7 +176,7 @@ function destinationGroup(d, actions) {
   return group;
 }
 
-function testResult(result) {
+function testResult(result, kind) {
   const what = result.delivered ? 'Delivered' : 'Not delivered';
   return h(
     'div',
@@ -147,11 +187,14 @@ function testResult(result) {
     },
     h('strong', {}, `Test send: ${what}`),
     ' ',
-    result.statusCode === null ? null : httpBadge(result.statusCode),
+    result.statusCode === null ? null : replyBadge(result.statusCode, kind),
     ` in ${count(result.durationMs)} ms`,
     result.error ? h('div', {}, result.error) : null,
     result.responseBody
-      ? [h('div', { class: 'small' }, 'The receiver answered:'), h('pre', { class: 'text-block' }, result.responseBody)]
+      ? [
+          h('div', { class: 'small' }, kind === 'email' ? 'The mail server answered:' : 'The receiver answered:'),
+          h('pre', { class: 'text-block' }, result.responseBody),
+        ]
       : null,
   );
 }
@@ -208,6 +251,7 @@ export async function render(ctx) {
     const button = (label, action, cls = 'secondary') =>
       h('button', { type: 'button', class: ['button', 'small', cls], dataset: { action } }, label);
     const test = button('Test send', 'test');
+    const edit = button('Edit…', 'edit');
     const toggle = button('Disable', 'disable');
     const rotate = button('Rotate secret…', 'rotate');
     const recover = button('Recover since…', 'recover');
@@ -218,9 +262,10 @@ export async function render(ctx) {
 
     test.addEventListener('click', async () => {
       test.disabled = true;
-      group.say(h('p', { class: 'muted small' }, 'Sending a signed test message…'));
+      const { kind } = group.current;
+      group.say(h('p', { class: 'muted small' }, kind === 'email' ? 'Mailing a test lead…' : 'Sending a signed test message…'));
       try {
-        group.say(testResult(await admin.post(`${base()}/test`, {}, { signal })));
+        group.say(testResult(await admin.post(`${base()}/test`, {}, { signal }), kind));
         await refresh();
       } catch (err) {
         group.say(failed('Test send failed', err));
@@ -228,6 +273,8 @@ export async function render(ctx) {
         test.disabled = false;
       }
     });
+
+    edit.addEventListener('click', () => editor.start(group.current));
 
     toggle.addEventListener('click', async () => {
       const enable = !group.current.enabled;
@@ -345,9 +392,11 @@ export async function render(ctx) {
     return {
       build(g) {
         group = g;
-        return h('div', { class: 'row actions-row' }, test, toggle, rotate, recover, remove, messages);
+        return h('div', { class: 'row actions-row' }, test, edit, toggle, rotate, recover, remove, messages);
       },
       update(d) {
+        // An email destination signs nothing: it has no secret worth rotating.
+        rotate.hidden = d.kind === 'email';
         replace(toggle, d.enabled ? 'Disable' : 'Enable');
         toggle.dataset.action = d.enabled ? 'disable' : 'enable';
         messages.setAttribute('href', messagesHref({ destination: d.name }));
@@ -390,11 +439,19 @@ export async function render(ctx) {
 
   const refresh = async () => show((await admin.get('/destinations', { signal })).items);
 
-  // ---- the form that creates one ----
+  // ---- the form that creates one, or replaces the one being edited ----
   const field = (name, props) => h('input', { name, autocomplete: 'off', spellcheck: 'false', ...props });
   const inputs = {
     name: field('name', { type: 'text', id: 'destination-name', size: 24, placeholder: 'crm' }),
     url: field('url', { type: 'url', id: 'destination-url', size: 48, placeholder: 'https://receiver.example.com/hooks' }),
+    to: h('textarea', {
+      name: 'to',
+      id: 'destination-to',
+      rows: 2,
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder: 'leads@crm.example.com, backup@dealer.example.com',
+    }),
     dealers: field('dealers', { type: 'text', id: 'destination-dealers', size: 24, value: '*' }),
     retrySchedule: field('retrySchedule', { type: 'text', id: 'destination-retry', size: 24, placeholder: 'default' }),
     kind: h(
@@ -402,6 +459,13 @@ export async function render(ctx) {
       { name: 'kind', id: 'destination-kind' },
       h('option', { value: 'webhook' }, 'webhook: POSTed to a URL'),
       h('option', { value: 'pull' }, 'pull: read from its feed with a token'),
+      h('option', { value: 'email' }, 'email: mailed to CRM inboxes (ADF)'),
+    ),
+    format: h(
+      'select',
+      { name: 'format', id: 'destination-format' },
+      h('option', { value: 'json' }, 'json: the JSON envelope'),
+      h('option', { value: 'adf-xml' }, 'adf-xml: ADF 1.0 documents (leads)'),
     ),
     ordering: h(
       'select',
@@ -411,11 +475,13 @@ export async function render(ctx) {
     ),
   };
   const typeBoxes = OUTBOUND_TYPES.map((type) => h('input', { type: 'checkbox', name: 'eventTypes', value: type }));
+  const typesHint = h('span', { class: 'hint', hidden: true }, 'adf-xml carries leads only (lead.created, lead.updated)');
   const eventTypes = h(
     'fieldset',
     { class: 'checks', id: 'destination-types' },
     h('legend', {}, 'Event types'),
     typeBoxes.map((box) => h('label', { class: 'check' }, box, h('span', { class: 'mono' }, box.value))),
+    typesHint,
   );
   const formFeedback = h('div', { id: 'destination-form-feedback' });
   const hint = (text) => h('span', { class: 'hint' }, text);
@@ -426,23 +492,114 @@ export async function render(ctx) {
     inputs.url,
     hint('https:// (or http://) where each message is POSTed, signed'),
   );
-  // A pull destination has no URL: its consumer reads GET /feeds/v1/{name} with the feed token.
-  inputs.kind.addEventListener('change', () => {
-    urlField.hidden = inputs.kind.value === 'pull';
-  });
+  const toField = h(
+    'label',
+    { class: 'field wide', hidden: true },
+    'To',
+    inputs.to,
+    hint('the lead-intake addresses (e.g. the CRM’s ADF inbox), separated by commas or lines; 1 to 20'),
+  );
+  const formatHint = hint(FORMAT_HINTS.webhook);
+  const formTitle = h('h2', {}, 'New destination');
   const create = h('button', { type: 'submit', class: 'button', id: 'create-destination' }, 'Create destination');
+  const cancelEdit = h('button', { type: 'button', class: 'button secondary', id: 'cancel-edit', hidden: true }, 'Cancel');
   const fieldElements = { ...inputs, eventTypes };
   const markInvalid = (names) => {
     for (const [name, el] of Object.entries(fieldElements)) el.classList.toggle('invalid', names.includes(name));
   };
 
+  /** The format a webhook was given, back when the kind returns to webhook. */
+  let webhookFormat = 'json';
+  /** The fields a kind and a format have: a URL for a webhook, recipients for email, lead types for adf-xml. */
+  const syncForm = () => {
+    const kind = inputs.kind.value;
+    // A pull destination has no URL (its consumer reads GET /feeds/v1/{name} with the feed token);
+    // an email one has recipients instead.
+    urlField.hidden = kind !== 'webhook';
+    toField.hidden = kind !== 'email';
+    const forced = FORCED_FORMAT[kind];
+    inputs.format.value = forced ?? webhookFormat;
+    inputs.format.disabled = forced !== undefined;
+    replace(formatHint, FORMAT_HINTS[kind] ?? FORMAT_HINTS.webhook);
+    const adf = inputs.format.value === 'adf-xml';
+    for (const box of typeBoxes) {
+      box.disabled = adf && !ADF_TYPES.includes(box.value);
+      if (box.disabled) box.checked = false;
+    }
+    typesHint.hidden = !adf;
+  };
+  inputs.kind.addEventListener('change', syncForm);
+  inputs.format.addEventListener('change', () => {
+    if (FORCED_FORMAT[inputs.kind.value] === undefined) webhookFormat = inputs.format.value;
+    syncForm();
+  });
+
+  /** The destination being edited (the form replaces it), or null (the form creates one). */
+  let editing = null;
+  const editor = {
+    /** Fills the form with `d`: saving replaces it. Its name and kind cannot change. */
+    start(d) {
+      editing = d;
+      markInvalid([]);
+      replace(formFeedback);
+      inputs.name.value = d.name;
+      inputs.name.disabled = true;
+      inputs.kind.value = d.kind;
+      inputs.kind.disabled = true;
+      if (d.kind === 'webhook') webhookFormat = d.format;
+      inputs.url.value = d.url ?? '';
+      inputs.to.value = (d.to ?? []).join(', ');
+      syncForm();
+      for (const box of typeBoxes) box.checked = d.eventTypes.includes(box.value);
+      inputs.dealers.value = d.dealers === '*' ? '*' : d.dealers.join(', ');
+      inputs.ordering.value = d.ordering;
+      inputs.retrySchedule.value = d.retrySchedule === null ? '' : d.retrySchedule.join(', ');
+      replace(formTitle, `Edit destination ${d.name}`);
+      replace(create, 'Save changes');
+      cancelEdit.hidden = false;
+      form.dataset.editing = d.name;
+      form.scrollIntoView({ block: 'start' });
+      (({ webhook: inputs.url, email: inputs.to })[d.kind] ?? inputs.dealers).focus();
+    },
+    /** Back to an empty form that creates a destination. */
+    stop() {
+      editing = null;
+      form.reset();
+      webhookFormat = 'json';
+      inputs.name.disabled = false;
+      inputs.kind.disabled = false;
+      inputs.dealers.value = '*';
+      syncForm();
+      replace(formTitle, 'New destination');
+      replace(create, 'Create destination');
+      cancelEdit.hidden = true;
+      delete form.dataset.editing;
+    },
+  };
+  cancelEdit.addEventListener('click', () => {
+    const name = editing?.name;
+    editor.stop();
+    markInvalid([]);
+    replace(formFeedback);
+    if (name) groups.get(name)?.tbody.querySelector('button[data-action="edit"]')?.focus();
+  });
+
   /** The form's values as the API's body; throws a readable error. */
   const body = () => {
-    // A pull destination has no url; a webhook one always sends what was typed (the service names what is wrong).
+    // A webhook always sends what was typed (the service names what is wrong); pull and email have no url.
     const kind = inputs.kind.value;
-    const url = inputs.url.value.trim();
-    const out = { name: inputs.name.value.trim(), kind, ...(kind === 'pull' ? {} : { url }) };
-    out.eventTypes = typeBoxes.filter((b) => b.checked).map((b) => b.value);
+    const out = editing === null ? { name: inputs.name.value.trim(), kind } : { kind };
+    if (kind === 'webhook') out.url = inputs.url.value.trim();
+    out.format = inputs.format.value;
+    if (kind === 'email') {
+      out.to = addresses(inputs.to.value);
+      if (out.to.length === 0) {
+        throw Object.assign(new Error('To: at least one address, e.g. leads@crm.example.com (several: separated by commas).'), {
+          field: 'to',
+        });
+      }
+    }
+    out.eventTypes = typeBoxes.filter((b) => b.checked && !b.disabled).map((b) => b.value);
     if (out.eventTypes.length === 0) throw Object.assign(new Error('Choose at least one event type.'), { field: 'eventTypes' });
     const dealers = inputs.dealers.value.trim();
     if (dealers === '' || dealers === '*') out.dealers = '*';
@@ -460,20 +617,24 @@ export async function render(ctx) {
         throw Object.assign(new Error('Retry schedule: whole seconds separated by commas, e.g. 0, 60, 600.'), { field: 'retrySchedule' });
       }
       out.retrySchedule = parts.map(Number);
-    }
+    } else if (editing !== null) out.retrySchedule = null;
+    // What the form does not show stays as it is (PUT replaces the whole destination).
+    if (editing !== null) out.rateLimit = editing.rateLimit;
     return out;
   };
 
   const form = h(
     'form',
     { class: 'panel destination-form', id: 'destination-form', novalidate: true },
-    h('h2', {}, 'New destination'),
+    formTitle,
     h(
       'div',
       { class: 'form-grid' },
       h('label', { class: 'field' }, 'Name', inputs.name, hint('lower-case letters, digits, . _ -')),
       h('label', { class: 'field' }, 'Kind', inputs.kind),
+      h('label', { class: 'field' }, 'Format', inputs.format, formatHint),
       urlField,
+      toField,
       eventTypes,
       h('label', { class: 'field' }, 'Dealers', inputs.dealers, hint('* for every dealer, or dealer UUIDs separated by commas')),
       h('label', { class: 'field' }, 'Ordering', inputs.ordering),
@@ -486,10 +647,26 @@ export async function render(ctx) {
       ),
     ),
     formFeedback,
-    h('div', { class: 'row' }, create),
+    h('div', { class: 'row' }, create, cancelEdit),
   );
   for (const el of [...Object.values(inputs), ...typeBoxes])
     el.addEventListener('input', () => el.closest('.invalid, fieldset')?.classList.remove('invalid'));
+
+  /** What creating `created` says: its secret (and feed token) once; an email destination signs nothing. */
+  const createdBox = (created) =>
+    h(
+      'div',
+      { id: 'destination-created' },
+      created.kind === 'email'
+        ? notice(
+            'ok',
+            h('strong', {}, `Destination ${created.name} created.`),
+            ` Each lead is mailed to ${(created.to ?? []).join(', ')} as an ADF document, through the service’s SMTP server (SMTP_URL).`,
+          )
+        : secretBox(`Destination ${created.name} created. Its signing secret:`, created.secret),
+      created.feedToken ? secretBox(`Its feed token (GET /feeds/v1/${created.name}, Authorization: Bearer …):`, created.feedToken) : null,
+    );
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     markInvalid([]);
@@ -501,31 +678,28 @@ export async function render(ctx) {
       replace(formFeedback, notice('error', err.message));
       return;
     }
+    const replacing = editing;
     create.disabled = true;
-    replace(formFeedback, h('p', { class: 'muted small' }, 'Creating…'));
+    replace(formFeedback, h('p', { class: 'muted small' }, replacing ? 'Saving…' : 'Creating…'));
     try {
+      if (replacing) {
+        const saved = await admin.put(`/destinations/${segment(replacing.name)}`, value, { signal });
+        editor.stop();
+        replace(formFeedback, notice('ok', h('span', { id: 'destination-saved' }, `Destination ${saved.name} saved.`)));
+        groups.get(saved.name)?.update(saved);
+        await refresh();
+        groups.get(saved.name)?.tbody.classList.add('fresh');
+        return;
+      }
       const created = await admin.post('/destinations', value, { signal });
-      form.reset();
-      inputs.dealers.value = '*';
-      urlField.hidden = false;
-      replace(
-        formFeedback,
-        h(
-          'div',
-          { id: 'destination-created' },
-          secretBox(`Destination ${created.name} created. Its signing secret:`, created.secret),
-          created.feedToken
-            ? secretBox(`Its feed token (GET /feeds/v1/${created.name}, Authorization: Bearer …):`, created.feedToken)
-            : null,
-        ),
-      );
+      editor.stop();
+      replace(formFeedback, createdBox(created));
       for (const group of show((await admin.get('/destinations', { signal })).items)) group.tbody.classList.add('fresh');
     } catch (err) {
       if (err.name === 'AbortError') return;
       // The service names the field it refuses ("url: …", "Field 'name' must match …").
-      const named = FORM_FIELDS.filter((f) => new RegExp(`(^|[/;:'\\s])${f}\\b`).test(err.message));
-      markInvalid(err.code === 'CONFLICT' ? ['name'] : named);
-      replace(formFeedback, notice('error', `Not created: ${err.message}`));
+      markInvalid(err.code === 'CONFLICT' && !replacing ? ['name'] : fieldsNamed(err.message));
+      replace(formFeedback, notice('error', `${replacing ? 'Not saved' : 'Not created'}: ${err.message}`));
     } finally {
       create.disabled = false;
     }

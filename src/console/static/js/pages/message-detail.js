@@ -1,10 +1,12 @@
-// One outbox message (#/deliveries/messages/<id>): its facts, the envelope as sent (pretty JSON,
-// as text), and its attempt log — each attempt's time, duration, the receiver's status or why
-// there was none, and the receiver's headers and body, as text: a receiver answering markup shows
-// the markup. A FAILED message has "Retry"; while the message is PENDING the page reads it again
-// every 2 s, so a retry is seen through to DELIVERED or FAILED.
+// One outbox message (#/deliveries/messages/<id>): its facts, the payload as sent (the envelope as
+// pretty JSON; an ADF document, XML, as the text it is), and its attempt log — each attempt's
+// time, duration, the receiver's status (an HTTP status, or an SMTP reply code when the
+// destination is email) or why there was none, and the receiver's headers and body (a mail
+// server's reply text), as text: a receiver answering markup shows the markup. A FAILED message
+// has "Retry"; while the message is PENDING the page reads it again every 2 s, so a retry is seen
+// through to DELIVERED or FAILED.
 import { admin, query, segment } from '../api.js';
-import { httpBadge, sourceOf } from '../delivery.js';
+import { replyBadge, sourceOf } from '../delivery.js';
 import { badge, h, notice, replace } from '../dom.js';
 import { follower } from '../follow.js';
 import { count, dateTime } from '../format.js';
@@ -41,7 +43,23 @@ function headersText(headers) {
   return lines.length === 0 ? null : lines.join('\n');
 }
 
-function attemptLog(entries) {
+/** An XML payload (an ADF document), not the JSON envelope: the service answers it as a string. */
+function isXml(message) {
+  if (typeof message.contentType === 'string') return /xml/i.test(message.contentType);
+  return typeof message.payload === 'string' && message.payload.trimStart().startsWith('<');
+}
+
+/** The payload as sent: XML as text, JSON pretty-printed; nothing when no document could be made. */
+function payloadView(message) {
+  const { payload } = message;
+  if (payload === null || payload === undefined || payload === '') {
+    return h('div', { class: 'empty panel' }, 'No payload: nothing could be sent (see the last error).');
+  }
+  if (isXml(message)) return h('pre', { class: 'xml' }, typeof payload === 'string' ? payload : JSON.stringify(payload));
+  return jsonView(payload);
+}
+
+function attemptLog(entries, kind) {
   if (entries.length === 0) return h('div', { class: 'empty panel', id: 'attempt-log' }, 'No attempt yet.');
   return h(
     'div',
@@ -55,7 +73,9 @@ function attemptLog(entries) {
         h(
           'tr',
           {},
-          ['#', 'At', 'Duration', 'Result', 'Response headers', 'Response body'].map((t) => h('th', {}, t)),
+          ['#', 'At', 'Duration', 'Result', 'Response headers', kind === 'email' ? 'Server reply' : 'Response body'].map((t) =>
+            h('th', {}, t),
+          ),
         ),
       ),
       h(
@@ -77,7 +97,7 @@ function attemptLog(entries) {
             h(
               'td',
               { class: 'result' },
-              a.statusCode === null ? null : httpBadge(a.statusCode),
+              a.statusCode === null ? null : replyBadge(a.statusCode, kind),
               a.error ? h('div', { class: 'small error-text' }, a.error) : null,
             ),
             h('td', { class: 'headers' }, textBlock(headersText(a.responseHeaders), 'headers')),
@@ -96,6 +116,16 @@ export async function render(ctx) {
   const feedback = h('div');
 
   const load = () => admin.get(`/messages/${segment(id)}`, { signal });
+  /** The kind of the message's destination (email: its attempts are SMTP replies); undefined when unknown. */
+  let kind;
+  const kindOf = (name) =>
+    admin.get(`/destinations/${segment(name)}`, { signal }).then(
+      (d) => d.kind,
+      (err) => {
+        if (err.name === 'AbortError') throw err;
+        return undefined;
+      },
+    );
   const follow = follower(signal, load, show, feedback);
 
   const retry = h('button', { type: 'button', class: 'button', id: 'retry-message' }, 'Retry');
@@ -136,9 +166,9 @@ export async function render(ctx) {
         : null,
       facts(message),
       h('h2', {}, 'Attempts'),
-      attemptLog(message.attemptLog),
-      h('h2', {}, 'Envelope, as sent'),
-      h('section', { id: 'envelope' }, jsonView(message.payload)),
+      attemptLog(message.attemptLog, kind),
+      h('h2', {}, isXml(message) ? 'ADF document, as sent' : 'Envelope, as sent'),
+      h('section', { id: 'envelope', dataset: { format: isXml(message) ? 'xml' : 'json' } }, payloadView(message)),
     );
     follow(message.status === 'PENDING');
   }
@@ -155,6 +185,7 @@ export async function render(ctx) {
     ctx.mount(h('h1', {}, 'Message'), notice('error', `No message ${id}.`));
     return;
   }
+  kind = await kindOf(message.destination);
   ctx.mount(
     h('a', { class: 'back', href: back?.startsWith('#/deliveries/messages') ? back : '#/deliveries/messages' }, '← Messages'),
     content,
