@@ -48,6 +48,28 @@ for (const dialect of testDialects()) {
       assert.ok(!JSON.stringify(audit).includes(SECRET) && !JSON.stringify(audit).includes(first.generatedSecrets.dms as string));
     });
 
+    test('a CRM inbox: an email destination of ADF documents, then its recipients changed; ADF refuses chat types', async () => {
+      const db = tdb.db.kysely;
+      const inbox = { name: 'crm-inbox', kind: 'email', to: ['leads@crm.example.com'], eventTypes: ['lead.created', 'lead.updated'] };
+      const first = await applyProvisioning(db, { destinations: [inbox] });
+      assert.equal(first.destinations.created, 1);
+      const created = await row('crm-inbox');
+      assert.deepEqual(
+        { kind: created.kind, url: created.url, format: created.format, to: created.email_to },
+        { kind: 'email', url: null, format: 'adf-xml', to: '["leads@crm.example.com"]' },
+      );
+      assert.equal((await applyProvisioning(db, { destinations: [inbox] })).destinations.unchanged, 1);
+      const moved = await applyProvisioning(db, { destinations: [{ ...inbox, to: ['adf@crm.example.com', 'backup@dealer.example.com'] }] });
+      assert.equal(moved.destinations.updated, 1);
+      assert.equal((await row('crm-inbox')).email_to, '["adf@crm.example.com","backup@dealer.example.com"]');
+      await assert.rejects(
+        applyProvisioning(db, {
+          destinations: [{ ...crm, name: 'crm-adf', format: 'adf-xml', eventTypes: ['lead.created', 'chat_summary.processed'] }],
+        }),
+        (err: unknown) => err instanceof ProvisioningError && /adf-xml carries leads only/.test(err.message),
+      );
+    });
+
     test('a new secret in the file rotates: the old one keeps signing for the overlap', async () => {
       const fresh = generateSecret();
       const startedAt = Date.now();
