@@ -54,6 +54,7 @@ for (const dialect of testDialects()) {
         '0006_search_backlog',
         '0007_rejections_by_time',
         '0008_delivery',
+        '0009_lead_formats',
       ]);
       const row = await findEvent(db, 'old-event-1');
       assert.equal(row?.raw_body, body);
