@@ -205,8 +205,9 @@ export class Deliverer {
     this.pump();
   }
 
-  /** Starts waiting messages while places are free and their destination is not held. */
+  /** Starts waiting messages while places are free and their destination is not held (none once stopping: stop() gives them back). */
   private pump(): void {
+    if (this.stopped) return;
     const { concurrency, perDestination, timeoutMs } = this.options.config;
     for (const [name, queue] of this.ready) {
       while (queue.length > 0 && this.total < concurrency && !this.held.has(name) && (this.inFlight.get(name) ?? 0) < perDestination) {
@@ -246,7 +247,7 @@ export class Deliverer {
       // A success lets the next one go at once; anything else holds the destination until the
       // record is written and its health known.
       if (record.verdict !== 'delivered') this.held.add(name);
-      if (!this.stopped) this.pump();
+      this.pump();
       this.scheduleFlush();
     });
   }
