@@ -63,7 +63,8 @@ const wants = (destination: Destination, outbound: Outbound): boolean =>
 
 /**
  * Inserts one PENDING message per outbound and subscribed destination, in `outbounds`' order
- * (the order the outcomes were written in). One read of the destinations and at most one insert
+ * (the order the outcomes were written in) — FAILED at once for a lead an adf-xml destination
+ * wants but no ADF document can be made of. One read of the destinations and at most one insert
  * per call: a batch of outcomes costs two statements, none when nothing is subscribed.
  * Disabled destinations still get their messages: they wait until it is enabled again.
  */
@@ -75,7 +76,8 @@ export async function enqueueMessages(trx: Kysely<Database>, outbounds: readonly
   const rows = outbounds.flatMap((outbound) => {
     const matching = destinations.filter((destination) => wants(destination, outbound));
     if (matching.length === 0) return [];
-    const json = envelope(outbound, now);
+    // Serialised once for every json destination, and not at all when only ADF ones want it.
+    const json = matching.some((d) => d.format === 'json') ? envelope(outbound, now) : '';
     return matching.map((destination) => {
       const common = {
         id: newMessageId(),
