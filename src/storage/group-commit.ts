@@ -11,7 +11,7 @@
 // for its references (404/422) is refused before it writes, and does not disturb the others.
 import type { Kysely } from 'kysely';
 import type { Db, TransactOptions } from '../db/connect.js';
-import { notifyEventsStored, transactionNotWaitingForDisk } from '../db/dialect.js';
+import { notifyEventsStored, ownTransaction } from '../db/dialect.js';
 import type { Database, EventRow, NewEventRow } from '../db/schema.js';
 import type { EventFilter } from '../eventlog/event.filter.js';
 import * as events from '../eventlog/event.repository.js';
@@ -178,9 +178,7 @@ export class GroupCommitter {
       // Only a batch of the sender's bookkeeping alone skips the fsync: a partner's write, a
       // replay or a pipeline outcome in the batch makes the whole commit durable.
       const durable = jobs.some((job) => job.kind !== 'task' || job.durable);
-      const write = (trx: Kysely<Database>) => this.write(trx, jobs, leased);
-      const kysely = this.options.db.kysely;
-      results = await (durable ? kysely.transaction().execute(write) : transactionNotWaitingForDisk(kysely, write));
+      results = await ownTransaction(this.options.db.kysely)((trx) => this.write(trx, jobs, leased), { durable });
     } catch (batchError) {
       if (jobs.length === 1) {
         (jobs[0] as Job).waiter.reject(batchError);
