@@ -76,7 +76,7 @@ export async function lockKeysForTransaction(trx: Kysely<Database>, keys: readon
  * transaction, so the connection is held from the first PRAGMA to the last: no other statement
  * of this connection runs at the lower level.
  */
-export async function transactionNotWaitingForDisk<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+async function transactionNotWaitingForDisk<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   if (dialectOfKysely(db) === 'postgres') {
     return db.transaction().execute(async (trx) => {
       await sql`SET LOCAL synchronous_commit = off`.execute(trx);
