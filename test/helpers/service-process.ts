@@ -192,3 +192,23 @@ export async function sigkillRounds(first: ServiceProcess, options: KillRoundsOp
   }
   return current;
 }
+
+/**
+ * Polls `waiting` (what is still to be done, 0 when done) every 250 ms until it is 0; fails if
+ * `proc` exits meanwhile or `timeoutMs` passes, with what the processes printed.
+ */
+export async function waitUntilDone(
+  proc: ServiceProcess,
+  waiting: () => Promise<{ readonly count: number; readonly what: string }>,
+  timeoutMs: number,
+  tails: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = await waiting();
+    if (left.count === 0) return;
+    if (!running(proc.child)) throw new Error(`${proc.name} exited while draining (${left.what})\n${tails()}`);
+    if (Date.now() > deadline) throw new Error(`${left.what} after ${timeoutMs} ms\n${tails()}`);
+    await sleep(250);
+  }
+}

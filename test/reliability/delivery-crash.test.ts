@@ -17,7 +17,7 @@ import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { addDestination } from '../helpers/destinations.js';
 import { EVENTS_URL, onePartnerFixture, VIN_1 } from '../helpers/events.js';
-import { killHard, running, type ServiceProcess, serviceClient, sigkillRounds, startService } from '../helpers/service-process.js';
+import { killHard, type ServiceProcess, serviceClient, sigkillRounds, startService, waitUntilDone } from '../helpers/service-process.js';
 import { basic } from '../helpers/suite.js';
 
 const HOST = '127.0.0.1';
@@ -130,19 +130,16 @@ for (const dialect of testDialects()) {
       await Promise.all(lanes);
 
       const db = tdb.db.kysely;
-      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-      for (;;) {
-        const waitingEvents = await db.selectFrom('events').select('request_id').where('status', '=', 'RECEIVED').execute();
-        const waitingMessages = await db.selectFrom('outbox_messages').select('id').where('status', '=', 'PENDING').execute();
-        if (waitingEvents.length === 0 && waitingMessages.length === 0) break;
-        if (!running(current.child)) assert.fail(`serve exited while draining\n${tails()}`);
-        if (Date.now() > deadline) {
-          assert.fail(
-            `${waitingEvents.length} events and ${waitingMessages.length} messages still waiting after ${DRAIN_TIMEOUT_MS} ms\n${tails()}`,
-          );
-        }
-        await sleep(250);
-      }
+      await waitUntilDone(
+        current,
+        async () => {
+          const events = await db.selectFrom('events').select('request_id').where('status', '=', 'RECEIVED').execute();
+          const messages = await db.selectFrom('outbox_messages').select('id').where('status', '=', 'PENDING').execute();
+          return { count: events.length + messages.length, what: `${events.length} events and ${messages.length} messages still waiting` };
+        },
+        DRAIN_TIMEOUT_MS,
+        tails,
+      );
 
       const processed = await db.selectFrom('events').select('request_id').where('status', '=', 'PROCESSED').execute();
       const messages = await db.selectFrom('outbox_messages').select(['id', 'source_id', 'status']).execute();

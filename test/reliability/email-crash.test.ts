@@ -16,7 +16,7 @@ import { freePort } from '../helpers/cli.js';
 import { createTestDatabase, type TestDatabase, testDialects } from '../helpers/databases.js';
 import { addDestination } from '../helpers/destinations.js';
 import { leadBody } from '../helpers/fixtures.js';
-import { killHard, running, type ServiceProcess, serviceClient, sigkillRounds, startService } from '../helpers/service-process.js';
+import { killHard, type ServiceProcess, serviceClient, sigkillRounds, startService, waitUntilDone } from '../helpers/service-process.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { basic } from '../helpers/suite.js';
 
@@ -122,14 +122,15 @@ for (const dialect of testDialects()) {
       await Promise.all(lanes);
 
       const db = tdb.db.kysely;
-      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-      for (;;) {
-        const waiting = await db.selectFrom('outbox_messages').select('id').where('status', '=', 'PENDING').execute();
-        if (waiting.length === 0) break;
-        if (!running(current.child)) assert.fail(`serve exited while draining\n${tails()}`);
-        if (Date.now() > deadline) assert.fail(`${waiting.length} messages still waiting after ${DRAIN_TIMEOUT_MS} ms\n${tails()}`);
-        await sleep(250);
-      }
+      await waitUntilDone(
+        current,
+        async () => {
+          const waiting = await db.selectFrom('outbox_messages').select('id').where('status', '=', 'PENDING').execute();
+          return { count: waiting.length, what: `${waiting.length} messages still waiting` };
+        },
+        DRAIN_TIMEOUT_MS,
+        tails,
+      );
 
       const leads = await db.selectFrom('leads').select(['prospect_uuid', 'save_count']).execute();
       const saves = leads.reduce((sum, l) => sum + l.save_count, 0);
