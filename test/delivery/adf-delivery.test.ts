@@ -4,7 +4,6 @@
 // to a real SMTP server in this process (a 4xx retried, a 5xx a dead letter); a customer with no
 // email or phone makes a dead letter at once (ADF_NO_CONTACT), which the preview also says.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
@@ -14,13 +13,13 @@ import { loadConfig } from '../../src/core/config.js';
 import { Deliverer } from '../../src/delivery/deliverer.js';
 import { destinationSpec as checkDestination } from '../../src/delivery/destination.rules.js';
 import { parseAllowedNetworks } from '../../src/delivery/ssrf.js';
+import { dtdProblems } from '../helpers/adf.js';
 import { addDestination } from '../helpers/destinations.js';
 import { baseFixture, leadBody, PASSWORD } from '../helpers/fixtures.js';
 import { mailBody as bodyOf, startSmtpServer } from '../helpers/smtp.js';
 import { basic, describeEachDialect, waitFor } from '../helpers/suite.js';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
-const DTD = 'test/fixtures/adf/adf-1.0.dtd';
 const LEAD_TYPES = ['lead.created', 'lead.updated'] as const;
 
 const fixture = {
@@ -30,13 +29,6 @@ const fixture = {
     // c-3 (Ann, no email, no phone) stays as it is: no way to reach her.
   ],
 };
-
-/** xmllint's verdict on a document against the ADF 1.0 DTD: '' when valid. */
-function dtdProblems(xml: string): string {
-  const run = spawnSync('xmllint', ['--noout', '--dtdvalid', DTD, '-'], { input: xml, encoding: 'utf8' });
-  if (run.error) throw new Error(`xmllint is not installed (Debian: libxml2-utils): ${run.error.message}`);
-  return run.status === 0 ? '' : run.stderr;
-}
 
 const idOf = (xml: string) => /<id sequence="1" source="[^"]*">([^<]*)<\/id>/.exec(xml)?.[1];
 const statusOf = (xml: string) => /<prospect status="([a-z]+)">/.exec(xml)?.[1];
