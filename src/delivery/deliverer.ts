@@ -20,8 +20,10 @@ import {
   type Claimed,
   claimMessages,
   type HealthChange,
+  type Lease,
   type RecordedAttempt,
   recordAttempts,
+  releaseLeases,
   releaseMessages,
 } from './delivery.repository.js';
 import { Dispatcher } from './dispatch.js';
@@ -74,7 +76,7 @@ export class Deliverer {
   /** Destinations with a failed attempt not yet recorded: their queues wait for the record. */
   private readonly held = new Set<string>();
   /** Ready messages whose lease ran too short to send: given back with the next record. */
-  private stale: string[] = [];
+  private stale: Lease[] = [];
   private readonly sending = new Set<string>();
   private readonly finished: AttemptRecord[] = [];
   private readonly abort = new AbortController();
@@ -152,7 +154,7 @@ export class Deliverer {
     while (this.total > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.flushing;
     await this.flush();
-    await releaseMessages(this.options.db.kysely, this.workerId, [...unfinished, ...this.stale.splice(0)]).catch((err: unknown) =>
+    await releaseMessages(this.options.db.kysely, this.workerId, unfinished).catch((err: unknown) =>
       this.options.log.warn({ err }, 'delivery: releasing leases at stop failed; they expire on their own'),
     );
     await this.sender.close();
@@ -214,8 +216,10 @@ export class Deliverer {
         const item = queue.shift() as Claimed;
         this.waiting--;
         // The lease must outlast the attempt, or another sender could take the message meanwhile.
-        if ((item.message.locked_until ?? 0) - this.clock() <= timeoutMs) this.stale.push(item.message.id);
-        else this.send(item);
+        if ((item.message.locked_until ?? 0) - this.clock() <= timeoutMs) {
+          this.stale.push({ id: item.message.id, lockedUntil: item.message.locked_until ?? 0 });
+          this.scheduleFlush(); // given back now, not when the next answer comes
+        } else this.send(item);
       }
       if (queue.length === 0) this.ready.delete(name);
     }
@@ -285,7 +289,7 @@ export class Deliverer {
           now,
           disableAfterMs: this.options.config.disableAfterDays * 86_400_000,
         }));
-        await releaseMessages(trx, this.workerId, stale);
+        await releaseLeases(trx, this.workerId, stale);
         claimed = room > 0 ? await claimMessages(trx, this.options.db.dialect, this.claimOptions(now, room)) : [];
       }, NOT_DURABLE);
     } finally {

@@ -332,6 +332,30 @@ async function updateHealth(
   return changes;
 }
 
+/** One lease a sender took: the message, and the lease's end as its claim set it. */
+export interface Lease {
+  readonly id: string;
+  readonly lockedUntil: number;
+}
+
+/**
+ * Gives back leases taken but never sent on (they ran too short): the attempt is not counted.
+ * Only the very lease taken: if it had expired and a claim (this sender's too) leased the
+ * message again, that newer lease is left alone.
+ */
+export async function releaseLeases(trx: Kysely<Database>, workerId: string, leases: readonly Lease[]): Promise<void> {
+  for (const lease of leases) {
+    await trx
+      .updateTable('outbox_messages')
+      .set({ locked_by: null, locked_until: null, attempts: sql<number>`attempts - 1` })
+      .where('id', '=', lease.id)
+      .where('locked_by', '=', workerId)
+      .where('locked_until', '=', lease.lockedUntil)
+      .where('status', '=', 'PENDING')
+      .execute();
+  }
+}
+
 /** Gives back leases this sender will not finish (it is stopping): the attempt is not counted. */
 export async function releaseMessages(db: Kysely<Database>, workerId: string, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { describe, test } from 'node:test';
+import { claimMessages, releaseLeases } from '../../src/delivery/delivery.repository.js';
 import { testDialects } from '../helpers/databases.js';
 import { waitFor } from '../helpers/suite.js';
 import { nOf, outbound, range, sleep, useHarness } from './receiver.js';
@@ -15,6 +16,25 @@ const POLL_MS = 50;
 for (const dialect of testDialects()) {
   describe(`delivery faults [${dialect}]`, () => {
     const h = useHarness(dialect);
+
+    test('a lease given back unused is only that lease: a message leased again since keeps its new lease and count', async () => {
+      await h.destination('lease-back', 'http://127.0.0.1:9/in');
+      await h.enqueue([outbound(1)]);
+      const db = h.tdb.db.kysely;
+      const claim = (now: number) =>
+        claimMessages(db, h.dialect, { workerId: 'w-1', now, limit: 1, leaseMs: 100, inFlight: new Map(), perDestination: 16 });
+      const [first] = await claim(Date.now());
+      assert.ok(first);
+      // The first lease ran out while the message waited; the same sender leased it again.
+      const [again] = await claim((first.message.locked_until ?? 0) + 1);
+      assert.equal(again?.message.attempts, 2);
+      await releaseLeases(db, 'w-1', [{ id: first.message.id, lockedUntil: first.message.locked_until ?? 0 }]);
+      const [kept] = await h.messages('lease-back');
+      assert.deepEqual([kept?.locked_by, kept?.locked_until, kept?.attempts], ['w-1', again?.message.locked_until, 2]);
+      await releaseLeases(db, 'w-1', [{ id: again?.message.id ?? '', lockedUntil: again?.message.locked_until ?? 0 }]);
+      const [released] = await h.messages('lease-back');
+      assert.deepEqual([released?.locked_by, released?.locked_until, released?.attempts], [null, null, 1]);
+    });
     const statuses = async (destination: string) => (await h.messages(destination)).map((m) => m.status);
 
     test('no answer within DELIVERY_TIMEOUT_MS: a timeout, retried; a body that never ends is one too', async () => {
